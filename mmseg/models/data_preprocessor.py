@@ -9,6 +9,7 @@ from typing import List, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
+from mmengine.structures import PixelData
 
 from mmseg.registry import MODELS
 
@@ -78,7 +79,7 @@ class SegDataPreProcessor(BaseDataPreprocessor):
                 sample.set_metainfo(dict(img_shape=tuple(img.shape[1:]), pad_shape=(h, w),
                                          img_norm_cfg=self.img_norm_cfg()))
                 if 'gt_sem_seg' in sample:
-                    sample.gt_sem_seg.data = F.pad(sample.gt_sem_seg.data, pad, value=self.seg_pad_val)
+                    sample.gt_sem_seg = PixelData(data=F.pad(sample.gt_sem_seg.data, pad, value=self.seg_pad_val))
                 if 'seg_weight' in sample:
-                    sample.seg_weight.data = F.pad(sample.seg_weight.data, pad, value=0)
+                    sample.seg_weight = PixelData(data=F.pad(sample.seg_weight.data, pad, value=0))
         return dict(inputs=torch.stack(padded, dim=0), data_samples=data_samples)

@@ -172,7 +172,7 @@ class MixVisionTransformer(BaseModule):
         self.depths = list(depths)
         self.pretrained = pretrained
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
-        dpr = [x.item() for x in torch.linspace(0, drop_path_rate, sum(depths))]
+        dpr = torch.linspace(0, drop_path_rate, sum(depths), device='cpu').tolist()
         cur = 0
         for i in range(4):
             patch_embed = OverlapPatchEmbed(patch_size=7 if i == 0 else 3, stride=4 if i == 0 else 2,

@@ -57,6 +57,7 @@ class EncoderDecoder(BaseModel):
         if neck is not None:
             self.neck = MODELS.build(neck)
         self.decode_head = MODELS.build(decode_head)
+        self._check_head_channels()
         self.align_corners = self.decode_head.align_corners
         self.num_classes = self.decode_head.num_classes
         self.train_cfg = dict(train_cfg or {})
@@ -68,6 +69,17 @@ class EncoderDecoder(BaseModel):
             for key in ('crop_size', 'stride'):
                 if key not in self.test_cfg:
                     raise ValueError(f"test_cfg.mode='slide' needs test_cfg.{key} (H, W)")
+
+    def _check_head_channels(self) -> None:
+        """Fail early, naming the config key, when the head's in_channels do not fit the backbone."""
+        widths = getattr(self.backbone, 'embed_dims', None)
+        head = self.decode_head
+        if widths is None or self.with_neck or head.input_transform != 'multiple_select':
+            return
+        expected = [widths[i] for i in head.in_index]
+        if list(head.in_channels) != expected:
+            raise ValueError(f'model.decode_head.in_channels={list(head.in_channels)} does not match the backbone '
+                             f'{type(self.backbone).__name__} (stage widths {widths}); expected {expected}')
 
     @property
     def with_neck(self) -> bool:
