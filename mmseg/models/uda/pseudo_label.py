@@ -1,0 +1,39 @@
+"""Pseudo-labels and the confidence weight q of DACS (spec §5.2 step 5, §13.2)."""
+from typing import NamedTuple, Optional
+
+import torch
+from torch import Tensor
+
+
+class PseudoLabels(NamedTuple):
+    """``label`` (B x H x W int64), ``prob`` (its softmax probability), ``weight`` (B x H x W),
+    ``fraction`` (q as a 0-dim float64 tensor)."""
+    label: Tensor
+    prob: Tensor
+    weight: Tensor
+    fraction: Tensor
+
+
+def pseudo_label_and_weight(logits: Tensor, threshold: float, ignore_top: int = 0, ignore_bottom: int = 0,
+                            valid_mask: Optional[Tensor] = None) -> PseudoLabels:
+    """Argmax pseudo-labels of teacher ``logits`` (B x C x H x W) and their pixel weights.
+
+    The weight is one scalar per batch, q = (#pixels with max probability >= ``threshold``) /
+    (B·H·W), on every pixel: low-confidence pixels keep their label and weight q (reference
+    behaviour). Then the top ``ignore_top`` and bottom ``ignore_bottom`` rows get weight 0
+    (DAFormer), or the weight is multiplied by ``valid_mask`` (B x 1 x H x W, HRDA/MIC); the
+    two are exclusive, as the reference asserts.
+    """
+    if valid_mask is not None and (ignore_top > 0 or ignore_bottom > 0):
+        raise ValueError('pseudo_weight_ignore_top/bottom must be 0 when a valid_pseudo_mask is used')
+    softmax = torch.softmax(logits.detach(), dim=1)
+    prob, label = torch.max(softmax, dim=1)
+    fraction = prob.ge(threshold).sum().to(torch.float64) / label.numel()
+    weight = torch.ones(prob.shape, device=logits.device) * fraction.to(torch.float32)
+    if ignore_top > 0:
+        weight[:, :ignore_top, :] = 0
+    if ignore_bottom > 0:
+        weight[:, -ignore_bottom:, :] = 0
+    if valid_mask is not None:
+        weight *= valid_mask.squeeze(1)
+    return PseudoLabels(label, prob, weight, fraction)
