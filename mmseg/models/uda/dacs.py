@@ -1,10 +1,24 @@
 """DACS self-training wrapper of DAFormer (spec §5): student, EMA teacher and frozen ImageNet model.
 
+One ``train_step`` is the reference iteration (spec §5.2): EMA init/update, source loss, ImageNet
+feature distance, teacher pseudo-labels, ClassMix with strong augmentation, mixed loss. Each loss
+gets its own backward pass (gradients accumulate, as the reference) and the optimiser steps once.
 The hyper-parameters keep the reference names so a published ``uda`` config translates line by line.
 """
-from typing import Optional, Sequence
+import random
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+from mmengine.logging import print_log
+from torch import Tensor
 
 from mmseg.registry import MODELS
+from ..segmentors.encoder_decoder import add_prefix
+from ..utils.dacs_transforms import get_class_masks, get_mean_std, strong_transform
+from ..utils.drop_path import DropPath
+from .ema_teacher import init_ema_weights, update_ema
+from .feature_distance import ImnetFeatureDistance
+from .pseudo_label import pseudo_label_and_weight
 from .uda_decorator import UDADecorator
 
 MIX_MODES = ('class', )
@@ -52,5 +66,107 @@ class DACS(UDADecorator):
         self.debug_img_interval = debug_img_interval
         self.print_grad_magnitude = print_grad_magnitude
         self.local_iter = 0
-        self.ema_model = self.build_segmentor_copy()
-        self.imnet_model = self.build_segmentor_copy() if self.enable_fdist else None
+        self.ema_model = self.build_segmentor_copy().requires_grad_(False)
+        self.imnet_model = self.build_segmentor_copy().requires_grad_(False) if self.enable_fdist else None
+        self.feature_distance = ImnetFeatureDistance(imnet_feature_dist_lambda, self.fdist_classes,
+                                                     imnet_feature_dist_scale_min_ratio,
+                                                     self.num_classes) if self.enable_fdist else None
+
+    def get_ema_model(self) -> torch.nn.Module:
+        return self.ema_model
+
+    def get_imnet_model(self) -> torch.nn.Module:
+        return self.imnet_model
+
+    def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
+        """One DACS iteration on ``data`` = source ``inputs`` / ``data_samples`` (labelled) and
+        target ``target_inputs`` / ``target_data_samples``; returns the detached log values."""
+        source = self.data_preprocessor(dict(inputs=data['inputs'], data_samples=data['data_samples']), True)
+        target = self.data_preprocessor(
+            dict(inputs=data['target_inputs'], data_samples=data['target_data_samples']), True)
+        gt = torch.stack([s.gt_sem_seg.data for s in source['data_samples']]).long()
+        with optim_wrapper.optim_context(self):
+            log_vars = self.forward_train(source['inputs'], [s.metainfo for s in source['data_samples']], gt,
+                                          target['inputs'], [s.metainfo for s in target['data_samples']],
+                                          optim_wrapper.backward)
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
+        return {name: value.detach() for name, value in log_vars.items()}
+
+    def forward_train(self, img: Tensor, img_metas: List[dict], gt_semantic_seg: Tensor, target_img: Tensor,
+                      target_img_metas: List[dict], backward: Callable = Tensor.backward) -> Dict[str, Tensor]:
+        """The reference ``DACS.forward_train``: losses are back-propagated here, one pass each."""
+        log_vars = {}
+        batch_size = img.shape[0]
+        dev = img.device
+        if self.local_iter == 0:
+            init_ema_weights(self.get_model(), self.get_ema_model())
+        else:
+            update_ema(self.get_model(), self.get_ema_model(), self.local_iter, self.alpha)
+
+        means, stds = get_mean_std(img_metas, dev)
+        strong_parameters = dict(
+            mix=None,
+            color_jitter=random.uniform(0, 1),
+            color_jitter_s=self.color_jitter_s,
+            color_jitter_p=self.color_jitter_p,
+            blur=random.uniform(0, 1) if self.blur else 0,
+            mean=means[0].unsqueeze(0),  # the same normalisation for the whole batch, as the reference
+            std=stds[0].unsqueeze(0))
+
+        # source: supervised loss (graph kept for the feature distance)
+        clean_losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg, return_feat=True)
+        src_feat = clean_losses.pop('features')
+        clean_loss, clean_log = self.parse_losses(clean_losses)
+        log_vars.update(clean_log)
+        backward(clean_loss, retain_graph=self.enable_fdist)
+        if self.print_grad_magnitude:
+            seg_grad = self._student_grad_norm()
+            print_log(f'Seg. Grad.: {seg_grad:.4g}', logger='current')
+
+        if self.enable_fdist:
+            with torch.no_grad():
+                self.get_imnet_model().eval()
+                feat_imnet = self.get_imnet_model().extract_feat(img)
+            feat_loss, feat_log = self.feature_distance(src_feat[-1], feat_imnet[-1].detach(), gt_semantic_seg)
+            log_vars.update(add_prefix(feat_log, 'src'))
+            backward(feat_loss)
+            if self.print_grad_magnitude:
+                print_log(f'Fdist Grad.: {self._student_grad_norm() - seg_grad:.4g}', logger='current')
+        del src_feat, clean_loss
+
+        # target: pseudo-labels of the teacher (BatchNorm in training mode, dropout / drop-path off)
+        for module in self.get_ema_model().modules():
+            if isinstance(module, (torch.nn.modules.dropout._DropoutNd, DropPath)):
+                module.training = False
+        with torch.no_grad():
+            ema_logits = self.get_ema_model().encode_decode(target_img, target_img_metas)
+        pseudo = pseudo_label_and_weight(ema_logits, self.pseudo_threshold, self.psweight_ignore_top,
+                                         self.psweight_ignore_bottom)
+        pseudo_weight = pseudo.weight
+        gt_pixel_weight = torch.ones(pseudo_weight.shape, device=dev)
+
+        # ClassMix of source into target, then strong augmentation of the mixed image
+        mixed_img, mixed_lbl = [None] * batch_size, [None] * batch_size
+        mix_masks = get_class_masks(gt_semantic_seg)
+        for i in range(batch_size):
+            strong_parameters['mix'] = mix_masks[i]
+            mixed_img[i], mixed_lbl[i] = strong_transform(
+                strong_parameters, data=torch.stack((img[i], target_img[i])),
+                target=torch.stack((gt_semantic_seg[i][0], pseudo.label[i])))
+            _, pseudo_weight[i] = strong_transform(strong_parameters,
+                                                   target=torch.stack((gt_pixel_weight[i], pseudo_weight[i])))
+        mixed_img = torch.cat(mixed_img)
+        mixed_lbl = torch.cat(mixed_lbl)
+
+        mix_losses = self.get_model().forward_train(mixed_img, img_metas, mixed_lbl, pseudo_weight)
+        mix_loss, mix_log = self.parse_losses(add_prefix(mix_losses, 'mix'))
+        log_vars.update(mix_log)
+        backward(mix_loss)
+        log_vars.pop('loss', None)
+        self.local_iter += 1
+        return log_vars
+
+    def _student_grad_norm(self) -> float:
+        grads = [p.grad.detach().flatten() for p in self.get_model().parameters() if p.grad is not None]
+        return float(torch.cat(grads).norm()) if grads else 0.0

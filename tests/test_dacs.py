@@ -1,0 +1,145 @@
+"""One DACS iteration on a tiny model: logs, teacher, optimiser scope, gradient accumulation."""
+import copy
+import random
+
+import numpy as np
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
+
+import mmseg.models  # noqa: F401
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+TINY_MODEL = dict(
+    type='EncoderDecoder',
+    backbone=dict(type='MixVisionTransformer', embed_dims=[8, 16, 32, 64], num_heads=[1, 1, 2, 4],
+                  depths=[1, 1, 1, 1], qkv_bias=True, drop_path_rate=0.1),
+    decode_head=dict(
+        type='DAFormerHead', in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3], channels=16, dropout_ratio=0.1,
+        num_classes=19, norm_cfg=dict(type='BN', requires_grad=True), align_corners=False,
+        decoder_params=dict(
+            embed_dims=16, embed_cfg=dict(type='mlp', act_cfg=None, norm_cfg=None),
+            embed_neck_cfg=dict(type='mlp', act_cfg=None, norm_cfg=None),
+            fusion_cfg=dict(type='aspp', sep=True, dilations=(1, 6, 12, 18), pool=False, act_cfg=dict(type='ReLU'),
+                            norm_cfg=dict(type='BN', requires_grad=True)))),
+    test_cfg=dict(mode='whole'))
+DACS_CFG = dict(type='DACS', model=TINY_MODEL, max_iters=10, alpha=0.999, pseudo_threshold=0.968,
+                pseudo_weight_ignore_top=4, pseudo_weight_ignore_bottom=8, imnet_feature_dist_lambda=0.005,
+                imnet_feature_dist_classes=[6, 7, 11, 12, 13, 14, 15, 16, 17, 18],
+                imnet_feature_dist_scale_min_ratio=0.75, mix='class', blur=True, color_jitter_strength=0.2,
+                color_jitter_probability=0.2)
+
+
+def _batch(seed: int = 0, size: int = 64):
+    g = torch.Generator().manual_seed(seed)
+
+    def sample(with_label):
+        s = SegDataSample(metainfo=dict(ori_shape=(size, size), flip=False))
+        if with_label:
+            label = torch.full((1, size, size), 13, dtype=torch.long)  # a thing class, so FD has cells
+            label[:, :size // 2] = torch.randint(0, 19, (1, size // 2, size), generator=g)
+            s.gt_sem_seg = PixelData(data=label)
+        return s
+
+    images = lambda: [torch.randint(0, 256, (3, size, size), generator=g, dtype=torch.uint8) for _ in range(2)]  # noqa
+    return dict(inputs=images(), data_samples=[sample(True), sample(True)], target_inputs=images(),
+                target_data_samples=[sample(False), sample(False)])
+
+
+def _seed(seed=0):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _build(**overrides):
+    _seed()
+    dacs = MODELS.build(dict(copy.deepcopy(DACS_CFG), **overrides))
+    dacs.train()
+    return dacs
+
+
+def _optim(dacs):
+    return OptimWrapper(torch.optim.AdamW([p for p in dacs.parameters() if p.requires_grad], lr=1e-3))
+
+
+def test_iteration_logs_the_reference_losses():
+    dacs = _build()
+    logs = dacs.train_step(_batch(), _optim(dacs))
+    assert set(logs) == {'decode.loss_seg', 'decode.acc_seg', 'src.loss_imnet_feat_dist', 'mix.decode.loss_seg',
+                         'mix.decode.acc_seg'}
+    assert all(torch.isfinite(v) and not v.requires_grad for v in logs.values())
+    assert dacs.local_iter == 1
+
+
+def test_only_the_student_is_trainable():
+    dacs = _build()
+    trainable = {n for n, p in dacs.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith('model.') for n in trainable)
+    assert len(trainable) == len(list(dacs.model.parameters()))
+
+
+def test_teacher_copies_then_averages_the_student():
+    dacs = _build()
+    optim = _optim(dacs)
+    student_before = [p.detach().clone() for p in dacs.model.parameters()]
+    dacs.train_step(_batch(0), optim)
+    for t, s in zip(dacs.ema_model.parameters(), student_before):
+        torch.testing.assert_close(t, s)  # iteration 0: a copy of the student before its first step
+    teacher_before = [p.detach().clone() for p in dacs.ema_model.parameters()]
+    student_before = [p.detach().clone() for p in dacs.model.parameters()]
+    assert any(not torch.equal(a, b) for a, b in zip(student_before, teacher_before))
+    dacs.train_step(_batch(1), optim)
+    for t, t0, s0 in zip(dacs.ema_model.parameters(), teacher_before, student_before):
+        torch.testing.assert_close(t, 0.5 * t0 + 0.5 * s0)  # iteration 1: alpha_t = min(1 - 1/2, 0.999)
+
+
+def test_teacher_batchnorm_runs_in_training_mode_without_dropout():
+    dacs = _build()
+    bn = dacs.ema_model.decode_head.fuse_layer.bottleneck.bn
+    before = bn.running_mean.clone()
+    dacs.train_step(_batch(), _optim(dacs))
+    assert not torch.equal(bn.running_mean, before)
+    assert not dacs.ema_model.decode_head.dropout.training
+    assert dacs.ema_model.backbone.block1[0].norm1.training
+
+
+def test_separate_backward_passes_equal_the_summed_loss_gradient():
+    """The reference back-propagates each loss on its own; the accumulated gradient is that of the sum."""
+    data = _batch()
+
+    def gradients(accumulate_separately):
+        dacs = _build()
+        source = dacs.data_preprocessor(dict(inputs=data['inputs'], data_samples=copy.deepcopy(data['data_samples'])),
+                                        True)
+        target = dacs.data_preprocessor(
+            dict(inputs=data['target_inputs'], data_samples=copy.deepcopy(data['target_data_samples'])), True)
+        gt = torch.stack([s.gt_sem_seg.data for s in source['data_samples']]).long()
+        losses = []
+        backward = torch.Tensor.backward if accumulate_separately else (lambda loss, **kw: losses.append(loss))
+        _seed(1)
+        dacs.forward_train(source['inputs'], [s.metainfo for s in source['data_samples']], gt, target['inputs'],
+                           [s.metainfo for s in target['data_samples']], backward)
+        if losses:
+            assert len(losses) == 3  # source, feature distance, mixed
+            sum(losses).backward()
+        return [p.grad.clone() for p in dacs.model.parameters()]
+
+    for separate, summed in zip(gradients(True), gradients(False)):
+        torch.testing.assert_close(separate, summed, atol=1e-6, rtol=1e-5)
+
+
+def test_without_feature_distance_there_is_no_imagenet_model():
+    dacs = _build(imnet_feature_dist_lambda=0)
+    assert dacs.imnet_model is None
+    logs = dacs.train_step(_batch(), _optim(dacs))
+    assert 'src.loss_imnet_feat_dist' not in logs
+
+
+def test_bad_hyper_parameters_are_rejected():
+    with pytest.raises(ValueError, match="mix='cut'"):
+        MODELS.build(dict(copy.deepcopy(DACS_CFG), mix='cut'))
+    with pytest.raises(ValueError, match='alpha=1.5'):
+        MODELS.build(dict(copy.deepcopy(DACS_CFG), alpha=1.5))
