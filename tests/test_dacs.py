@@ -143,3 +143,12 @@ def test_bad_hyper_parameters_are_rejected():
         MODELS.build(dict(copy.deepcopy(DACS_CFG), mix='cut'))
     with pytest.raises(ValueError, match='alpha=1.5'):
         MODELS.build(dict(copy.deepcopy(DACS_CFG), alpha=1.5))
+
+
+def test_source_only_trains_the_student_on_the_source_alone():
+    dacs = _build(source_only=True, imnet_feature_dist_lambda=0)
+    assert dacs.ema_model is None
+    student_before = [p.detach().clone() for p in dacs.model.parameters()]
+    logs = dacs.train_step(_batch(), _optim(dacs))
+    assert set(logs) == {'decode.loss_seg', 'decode.acc_seg'}
+    assert any(not torch.equal(a, b) for a, b in zip(student_before, dacs.model.parameters()))

@@ -37,6 +37,7 @@ class DACS(UDADecorator):
         blur, color_jitter_strength, color_jitter_probability: strong augmentation of the mixed image.
         debug_img_interval: iterations between debug images.
         print_grad_magnitude: log the gradient magnitude of each loss.
+        source_only: train on the source only (``dacs_srconly``): no teacher, no mixing.
     """
 
     def __init__(self, model: dict, max_iters: Optional[int] = None, alpha: float = 0.99,
@@ -45,7 +46,8 @@ class DACS(UDADecorator):
                  imnet_feature_dist_classes: Optional[Sequence[int]] = None,
                  imnet_feature_dist_scale_min_ratio: Optional[float] = None, mix: str = 'class',
                  blur: bool = True, color_jitter_strength: float = 0.2, color_jitter_probability: float = 0.2,
-                 debug_img_interval: int = 1000, print_grad_magnitude: bool = False, **kwargs):
+                 debug_img_interval: int = 1000, print_grad_magnitude: bool = False, source_only: bool = False,
+                 **kwargs):
         super().__init__(model=model, max_iters=max_iters, **kwargs)
         if mix not in MIX_MODES:
             raise ValueError(f'DACS mix={mix!r}; expected one of {MIX_MODES}')
@@ -65,8 +67,9 @@ class DACS(UDADecorator):
         self.color_jitter_p = color_jitter_probability
         self.debug_img_interval = debug_img_interval
         self.print_grad_magnitude = print_grad_magnitude
+        self.source_only = source_only
         self.local_iter = 0
-        self.ema_model = self.build_segmentor_copy().requires_grad_(False)
+        self.ema_model = None if source_only else self.build_segmentor_copy().requires_grad_(False)
         self.imnet_model = self.build_segmentor_copy().requires_grad_(False) if self.enable_fdist else None
         self.feature_distance = ImnetFeatureDistance(imnet_feature_dist_lambda, self.fdist_classes,
                                                      imnet_feature_dist_scale_min_ratio,
@@ -99,9 +102,9 @@ class DACS(UDADecorator):
         log_vars = {}
         batch_size = img.shape[0]
         dev = img.device
-        if self.local_iter == 0:
+        if not self.source_only and self.local_iter == 0:
             init_ema_weights(self.get_model(), self.get_ema_model())
-        else:
+        elif not self.source_only:
             update_ema(self.get_model(), self.get_ema_model(), self.local_iter, self.alpha)
 
         means, stds = get_mean_std(img_metas, dev)
@@ -134,6 +137,10 @@ class DACS(UDADecorator):
             if self.print_grad_magnitude:
                 print_log(f'Fdist Grad.: {self._student_grad_norm() - seg_grad:.4g}', logger='current')
         del src_feat, clean_loss
+        if self.source_only:
+            log_vars.pop('loss', None)
+            self.local_iter += 1
+            return log_vars
 
         # target: pseudo-labels of the teacher (BatchNorm in training mode, dropout / drop-path off)
         for module in self.get_ema_model().modules():
