@@ -1,1 +1,16 @@
+"""Data sets (one file per benchmark) and pipeline transforms; importing registers them.
 
+``conversion`` (label converters) and ``rare_class_sampling`` are imported where used.
+"""
+from . import transforms  # noqa: F401  (registers the transforms)
+from .acdc import ACDCDataset
+from .basesegdataset import BaseSegDataset
+from .cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, CityscapesDataset
+from .dark_zurich import DarkZurichDataset
+from .gta import GTADataset
+from .synthia import SynthiaDataset
+
+__all__ = [
+    'ACDCDataset', 'BaseSegDataset', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CityscapesDataset',
+    'DarkZurichDataset', 'GTADataset', 'SynthiaDataset'
+]

@@ -1,0 +1,38 @@
+"""Keep-ratio resize of the image and its label maps (mmseg 0.16 ``Resize(img_scale, keep_ratio=True)``)."""
+from typing import Tuple
+
+import mmcv
+from mmcv.transforms import Resize as MMCVResize
+
+from mmseg.registry import TRANSFORMS
+from .utils import seg_field_keys
+
+
+@TRANSFORMS.register_module()
+class Resize(MMCVResize):
+    """Resize to ``scale`` = (W, H): with ``keep_ratio`` the image fits inside (long, short) edges.
+
+    The factor is ``s = min(max(scale) / long_side, min(scale) / short_side)`` and the new size
+    ``int(x * s + 0.5)`` (``mmcv.imrescale``), e.g. GTA 1914×1052 → 1280×704 at (1280, 720) and
+    2560×1407 at (2560, 1440). The image uses ``interpolation`` (bilinear), every label map of
+    ``seg_fields`` nearest, each rescaled from its own size as the reference. Sets ``img_shape``,
+    ``scale`` and ``scale_factor`` = (new_w / w, new_h / h).
+
+    Args:
+        scale: target (W, H), the reference's ``img_scale``.
+        keep_ratio: keep the aspect ratio (the reference default); else resize to exactly ``scale``.
+        interpolation, backend: image interpolation and resize backend of ``mmcv.imresize``.
+    """
+
+    def __init__(self, scale: Tuple[int, int], keep_ratio: bool = True, interpolation: str = 'bilinear',
+                 backend: str = 'cv2') -> None:
+        super().__init__(scale=tuple(scale), keep_ratio=keep_ratio, interpolation=interpolation, backend=backend)
+
+    def _resize_seg(self, results: dict) -> None:
+        for key in seg_field_keys(results):
+            if self.keep_ratio:
+                results[key] = mmcv.imrescale(results[key], results['scale'], interpolation='nearest',
+                                              backend=self.backend)
+            else:
+                results[key] = mmcv.imresize(results[key], results['scale'], interpolation='nearest',
+                                             backend=self.backend)
