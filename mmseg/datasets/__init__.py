@@ -9,8 +9,9 @@ from .cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, CityscapesDatase
 from .dark_zurich import DarkZurichDataset
 from .gta import GTADataset
 from .synthia import SynthiaDataset
+from .uda_dataset import UDADataset
 
 __all__ = [
     'ACDCDataset', 'BaseSegDataset', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CityscapesDataset',
-    'DarkZurichDataset', 'GTADataset', 'SynthiaDataset'
+    'DarkZurichDataset', 'GTADataset', 'SynthiaDataset', 'UDADataset'
 ]

@@ -1,0 +1,108 @@
+"""UDADataset: source/target pairing, rare class sampling, and a DACS step on its batches."""
+import copy
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
+
+import mmseg.datasets  # noqa: F401
+import mmseg.models  # noqa: F401
+from mmseg.datasets.conversion import CITYSCAPES_ID_TO_TRAIN_ID, convert_id_label_dataset, read_palette_label
+from mmseg.registry import DATASETS, MODELS
+from tests.test_dacs import DACS_CFG, _seed
+from tests.test_datasets import make_cityscapes, write_image, write_label
+
+PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+            dict(type='RandomCrop', crop_size=(32, 32), cat_max_ratio=0.75), dict(type='RandomFlip', prob=0.5),
+            dict(type='PackSegInputs')]
+ROAD, BUILDING, TRAIN = 7, 11, 31  # Cityscapes label ids (train ids 0, 2, 16)
+
+
+def make_gta_with_rare_class(root: Path) -> None:
+    """Four 40x40 GTA frames (names end in a digit, as the converter requires); only 'rare3' has the (rare) train class, on 600 pixels."""
+    for i, name in enumerate(['common0', 'common1', 'rare3', 'common2']):
+        ids = np.full((40, 40), ROAD, np.uint8)
+        ids[:20] = BUILDING
+        if name == 'rare3':
+            ids[10:30, 5:35] = TRAIN
+        write_image(root / 'images' / f'{name}.png', 40, 40, seed=i)
+        write_label(root / 'labels' / f'{name}.png', ids, palette=True)
+    convert_id_label_dataset(str(root), 'labels', None, 1, read_palette_label, CITYSCAPES_ID_TO_TRAIN_ID, 'GTA')
+
+
+def uda_cfg(tmp_path: Path, rcs=None) -> dict:
+    make_gta_with_rare_class(tmp_path / 'gta')
+    make_cityscapes(tmp_path / 'cityscapes', dict(train=['c_000000_000001', 'c_000000_000002', 'c_000000_000003']),
+                    size=(48, 96))
+    return dict(
+        type='UDADataset',
+        source=dict(type='GTADataset', data_root=str(tmp_path / 'gta'),
+                    data_prefix=dict(img_path='images', seg_map_path='labels'), pipeline=PIPELINE),
+        target=dict(type='CityscapesDataset', data_root=str(tmp_path / 'cityscapes'),
+                    data_prefix=dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+                    pipeline=copy.deepcopy(PIPELINE)),
+        rare_class_sampling=rcs)
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
+
+
+def _source_name(item) -> str:
+    return Path(item['data_samples'].img_path).stem
+
+
+def test_plain_pairing_covers_every_source_target_pair(tmp_path):
+    dataset = DATASETS.build(uda_cfg(tmp_path))
+    assert len(dataset) == 4 * 3
+    pairs = {(_source_name(dataset[i]), Path(dataset[i]['target_data_samples'].img_path).stem)
+             for i in range(len(dataset))}
+    assert len(pairs) == 12
+    assert dataset.metainfo['classes'][16] == 'train'
+
+
+def test_rare_class_sampling_prefers_the_file_with_the_rare_class(tmp_path):
+    dataset = DATASETS.build(uda_cfg(tmp_path, dict(min_pixels=100, class_temp=0.01, min_crop_ratio=0.5)))
+    np.random.seed(0)
+    items = [dataset[0] for _ in range(60)]
+    sources = Counter(_source_name(item) for item in items)
+    assert sources['rare3'] >= 50, sources  # P(train) ~ 1 with T = 0.01; uniform would give ~15
+    targets = Counter(Path(item['target_data_samples'].img_path).stem for item in items)
+    assert len(targets) == 3  # the target is drawn uniformly, independently of the source
+    for item in items:
+        if _source_name(item) == 'rare3':  # the crop check keeps > 100·0.5 train pixels (or the 11th crop)
+            assert int((item['data_samples'].gt_sem_seg.data == 16).sum()) > 50
+    np.random.seed(0)
+    again = [_source_name(dataset[5]) for _ in range(60)]
+    assert again == [_source_name(item) for item in items]  # the index is ignored; seeded draws repeat
+
+
+def test_bad_rare_class_config_and_missing_statistics_are_named(tmp_path):
+    cfg = uda_cfg(tmp_path, dict(min_pixels=100, class_temp=0.01, min_crop_ratio=0.5, temperature=1))
+    with pytest.raises(ValueError, match=r"unknown keys \['temperature'\]"):
+        DATASETS.build(cfg)
+    cfg['rare_class_sampling'] = dict(min_pixels=100, class_temp=0.01, min_crop_ratio=0.5)
+    (tmp_path / 'gta' / 'samples_with_class.json').unlink()
+    with pytest.raises(FileNotFoundError, match='samples_with_class.json'):
+        DATASETS.build(cfg)
+
+
+def test_dacs_trains_on_batches_of_the_uda_dataloader(tmp_path):
+    loader = Runner.build_dataloader(dict(
+        batch_size=2, num_workers=0, sampler=dict(type='InfiniteSampler', shuffle=True),
+        dataset=uda_cfg(tmp_path, dict(min_pixels=100, class_temp=0.01, min_crop_ratio=0.5))), seed=0)
+    batch = next(iter(loader))
+    assert len(batch['inputs']) == 2 and batch['target_inputs'][0].shape == (3, 32, 32)
+    _seed()
+    dacs = MODELS.build(copy.deepcopy(DACS_CFG)).train()
+    optim = OptimWrapper(torch.optim.AdamW([p for p in dacs.parameters() if p.requires_grad], lr=1e-3))
+    logs = dacs.train_step(batch, optim)
+    assert {'decode.loss_seg', 'mix.decode.loss_seg', 'src.loss_imnet_feat_dist'} <= set(logs)
+    assert torch.isfinite(logs['mix.decode.loss_seg'])
