@@ -38,5 +38,5 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, locations=['mmseg.engine'])
 PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=['mmseg.engine'])
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS, locations=['mmseg.engine'])
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, locations=['mmseg.visualization'])
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, locations=['mmseg.visualization'])
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)

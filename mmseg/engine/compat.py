@@ -36,7 +36,7 @@ def allow_mmengine_checkpoint_classes() -> None:
 
 
 def init_distributed(backend: Optional[str] = None) -> None:
-    """Create the default process group from torchrun's environment, on GPU or CPU.
+    """Create the default process group from torchrun's environment: ``backend`` (nccl) on GPU, gloo on CPU.
 
     Must run before mmengine's Runner, which then skips its own (CUDA-only) set-up.
     """
@@ -51,7 +51,7 @@ def init_distributed(backend: Optional[str] = None) -> None:
         torch.cuda.set_device(int(os.environ['LOCAL_RANK']))
         backend = backend or 'nccl'
     else:
-        backend = backend or 'gloo'
+        backend = 'gloo'  # the only CPU backend; a configured 'nccl' cannot work without CUDA
     torch_dist.init_process_group(backend=backend)
 
 

@@ -1,0 +1,52 @@
+"""Train a segmentor or a UDA wrapper with mmengine's Runner.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--cfg-options k=v ...]
+    torchrun --nproc_per_node N tools/train.py CONFIG --launcher pytorch
+"""
+import argparse
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import mmseg.datasets  # noqa: E402,F401  (registers data sets and transforms)
+import mmseg.engine  # noqa: E402,F401  (compat fixes, optimiser constructor, schedulers)
+import mmseg.evaluation  # noqa: E402,F401
+import mmseg.models  # noqa: E402,F401
+from mmseg.apis.train_config import runner_config  # noqa: E402
+from mmseg.engine.compat import init_distributed  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='experiment config file')
+    parser.add_argument('--work-dir', help='run directory (default: work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', const='auto', default=None,
+                        help='resume from CKPT, or from the latest checkpoint of the work dir')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, k=v')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.launcher == 'pytorch':
+        init_distributed(cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
+    Runner.from_cfg(runner_config(cfg, args.launcher)).train()
+
+
+if __name__ == '__main__':
+    main()
