@@ -87,3 +87,53 @@ def test_train_tool_resumes_from_the_latest_checkpoint(tmp_path):
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'Iter(train) [3/4]' in log and 'Iter(train) [1/4]' not in log
     assert (tmp_path / 'run' / 'iter_4.pth').is_file()
+
+
+def _register_stop_hook():
+    """A hook that stops the training loop after a given iteration (an interrupted run)."""
+    from mmengine.hooks import Hook
+
+    from mmseg.registry import HOOKS
+
+    if HOOKS.get('StopTrainingAfterIter') is None:
+
+        @HOOKS.register_module()
+        class StopTrainingAfterIter(Hook):
+
+            def __init__(self, stop_after: int):
+                self.stop_after = stop_after
+
+            def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+                if runner.iter + 1 >= self.stop_after:
+                    runner.train_loop.stop_training = True
+
+
+def _state(path: Path) -> dict:
+    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path):
+    _register_stop_hook()
+
+    def run(work_dir, resume=False, stop_after=None):
+        cfg = experiment_config(tmp_path / 'data', max_iters=4)
+        cfg.work_dir = str(work_dir)
+        cfg.train_dataloader.num_workers = 1
+        cfg.custom_hooks = [dict(type='TrainingStateHook')]
+        if stop_after:
+            cfg.custom_hooks.append(dict(type='StopTrainingAfterIter', stop_after=stop_after))
+        cfg.resume = resume
+        Runner.from_cfg(runner_config(cfg)).train()
+
+    run(tmp_path / 'straight')
+    run(tmp_path / 'interrupted', stop_after=2)
+    assert (tmp_path / 'interrupted' / 'iter_2.pth').is_file()
+    assert not (tmp_path / 'interrupted' / 'iter_4.pth').exists()
+    run(tmp_path / 'interrupted', resume=True)
+    straight, resumed = _state(tmp_path / 'straight' / 'iter_4.pth'), _state(tmp_path / 'interrupted' / 'iter_4.pth')
+    assert list(straight) == list(resumed)
+    differing = [k for k in straight if not torch.equal(straight[k], resumed[k])]
+    assert not differing, f'{len(differing)} tensors differ after resume, e.g. {differing[:3]}'
+    teacher = [k for k in straight if k.startswith('ema_model.') and straight[k].is_floating_point()]
+    student = _state(tmp_path / 'straight' / 'iter_2.pth')
+    assert any(not torch.equal(straight[k], student[k]) for k in teacher)  # the teacher did move

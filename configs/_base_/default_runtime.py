@@ -10,6 +10,9 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=40000, max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'))
+# Exact resume: the UDA iteration counter (teacher state) and RNG states travel with checkpoints.
+# reference_resume=True re-initialises the teacher on resume, as the reference does.
+custom_hooks = [dict(type='TrainingStateHook', reference_resume=False)]
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
