@@ -152,3 +152,8 @@ def test_source_only_trains_the_student_on_the_source_alone():
     logs = dacs.train_step(_batch(), _optim(dacs))
     assert set(logs) == {'decode.loss_seg', 'decode.acc_seg'}
     assert any(not torch.equal(a, b) for a, b in zip(student_before, dacs.model.parameters()))
+
+
+def test_an_unknown_uda_key_is_named():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'pseudo_treshold'"):
+        MODELS.build(dict(copy.deepcopy(DACS_CFG), pseudo_treshold=0.9))

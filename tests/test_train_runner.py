@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -137,3 +138,23 @@ def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path
     teacher = [k for k in straight if k.startswith('ema_model.') and straight[k].is_floating_point()]
     student = _state(tmp_path / 'straight' / 'iter_2.pth')
     assert any(not torch.equal(straight[k], student[k]) for k in teacher)  # the teacher did move
+
+
+def test_nan_loss_stops_the_run_naming_iteration_and_loss_without_a_checkpoint(tmp_path):
+    cfg = experiment_config(tmp_path, max_iters=4)
+    cfg.custom_hooks = [dict(type='InvalidLossHook')]
+    cfg.default_hooks.checkpoint.interval = 1
+    runner = Runner.from_cfg(runner_config(cfg))
+    original = runner.model.forward_train
+
+    def poisoned(*args, **kwargs):  # the mixed loss becomes NaN from the second iteration on
+        logs = original(*args, **kwargs)
+        if runner.model.local_iter >= 2:
+            logs['mix.decode.loss_seg'] = logs['mix.decode.loss_seg'] * float('nan')
+        return logs
+
+    runner.model.forward_train = poisoned
+    with pytest.raises(RuntimeError, match=r'Non-finite loss in iteration 2: mix\.decode\.loss_seg=nan'):
+        runner.train()
+    assert (tmp_path / 'run' / 'iter_1.pth').is_file()
+    assert not (tmp_path / 'run' / 'iter_2.pth').exists()

@@ -12,7 +12,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'))
 # Exact resume: the UDA iteration counter (teacher state) and RNG states travel with checkpoints.
 # reference_resume=True re-initialises the teacher on resume, as the reference does.
-custom_hooks = [dict(type='TrainingStateHook', reference_resume=False)]
+custom_hooks = [
+    dict(type='TrainingStateHook', reference_resume=False),
+    dict(type='InvalidLossHook', interval=1),  # stop on a NaN/inf loss, naming it, before a checkpoint is written
+]
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
