@@ -1,56 +1,21 @@
-# SYNTHIA -> Cityscapes with 512x512 crops (DAFormer): the single-domain pieces of the UDA data.
-# Reference: configs/_base_/datasets/uda_synthia_to_cityscapes_512x512.py; spec §8.1, §8.5, §3 (test).
-# Normalisation (ImageNet mean/std in RGB, spec §8.6) and padding to crop_size are done by the model's
-# SegDataPreProcessor, so the pipelines end with PackSegInputs (uint8 BGR CHW). No photometric
-# distortion: DACS applies its strong augmentation to the mixed image only.
+# SYNTHIA -> Cityscapes with 512x512 crops (DAFormer): the GTA -> Cityscapes pieces with the
+# SYNTHIA source. Reference: configs/_base_/datasets/uda_synthia_to_cityscapes_512x512.py; spec §8.1, §8.5.
+_base_ = ['uda_gta_to_cityscapes_512x512.py']
 crop_size = (512, 512)  # (H, W)
 source_train_pipeline = [
-    dict(type='LoadImageFromFile'),  # OpenCV, BGR uint8
-    dict(type='LoadAnnotations'),  # *_labelTrainIds.png, unchanged uint8
-    dict(type='Resize', scale=(1280, 760), keep_ratio=True),  # 1280x760 frames keep their size
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),  # up to 10 re-draws
-    dict(type='RandomFlip', prob=0.5),  # horizontal
-    dict(type='PackSegInputs'),
-]
-target_train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),  # loaded but unused by UDA (as the reference)
-    dict(type='Resize', scale=(1024, 512), keep_ratio=True),  # 2048x1024 -> 1024x512
-    dict(type='RandomCrop', crop_size=crop_size),  # target crops never use cat_max_ratio
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', scale=(1280, 760), keep_ratio=True),  # 1280x760 frames keep their size
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
-# The reference MultiScaleFlipAug(img_scale=(1024, 512), flip=False) is a single keep-ratio resize.
-# Labels are loaded after the resize: predictions are resized back to and scored at full resolution.
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
 source_dataset = dict(
+    _delete_=True,
     type='SynthiaDataset',
     data_root='data/synthia/',
     data_prefix=dict(img_path='RGB', seg_map_path='GT/LABELS'),
     pipeline=source_train_pipeline)
-target_dataset = dict(
-    type='CityscapesDataset',
-    data_root='data/cityscapes/',
-    data_prefix=dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
-    pipeline=target_train_pipeline)
-# train_dataloader (UDADataset pairing source_dataset and target_dataset, rare class sampling, batch 2,
-# 4 workers) is defined with the UDA dataset, not here.
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,  # workers_per_gpu
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='CityscapesDataset',
-        data_root='data/cityscapes/',
-        data_prefix=dict(img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
 # mIoU over the 19 classes as the reference logs it, plus mIoU16 (SYNTHIA has no terrain, truck, train;
 # spec §13.20).
 val_evaluator = dict(type='IoUMetric', with_miou16=True)
