@@ -157,3 +157,57 @@ def test_source_only_trains_the_student_on_the_source_alone():
 def test_an_unknown_uda_key_is_named():
     with pytest.raises(TypeError, match="unexpected keyword argument 'pseudo_treshold'"):
         MODELS.build(dict(copy.deepcopy(DACS_CFG), pseudo_treshold=0.9))
+
+
+def _accumulated_gradients(dacs, data, capture=None):
+    """Run one forward_train (no optimiser step) from a fixed RNG state; return the student's gradients."""
+    source = dacs.data_preprocessor(dict(inputs=data['inputs'], data_samples=copy.deepcopy(data['data_samples'])),
+                                    True)
+    target = dacs.data_preprocessor(
+        dict(inputs=data['target_inputs'], data_samples=copy.deepcopy(data['target_data_samples'])), True)
+    gt = torch.stack([s.gt_sem_seg.data for s in source['data_samples']]).long()
+    if capture is not None:
+        original = dacs.model.forward_train
+
+        def recording(img, *args, **kwargs):
+            capture.append(img.detach().clone())
+            return original(img, *args, **kwargs)
+
+        dacs.model.forward_train = recording
+    _seed(1)
+    logs = dacs.forward_train(source['inputs'], [s.metainfo for s in source['data_samples']], gt, target['inputs'],
+                              [s.metainfo for s in target['data_samples']])
+    return [p.grad.clone() for p in dacs.model.parameters()], logs
+
+
+@pytest.mark.parametrize('second_forward', [False, True])
+def test_entropy_balance_adds_exactly_the_gradient_of_its_formula(second_forward):
+    deterministic = copy.deepcopy(DACS_CFG)
+    deterministic['model']['backbone']['drop_path_rate'] = 0.0
+    deterministic['model']['decode_head']['dropout_ratio'] = 0.0
+    data = _batch()
+    _seed()
+    plain = MODELS.build(copy.deepcopy(deterministic)).train()
+    _seed()
+    balanced = MODELS.build(dict(copy.deepcopy(deterministic),
+                                 entropy_balance=dict(target=0.4, weight=0.1, second_forward=second_forward))).train()
+    without, _ = _accumulated_gradients(plain, data)
+    mixed = []
+    with_eb, logs = _accumulated_gradients(balanced, data, capture=mixed)
+    assert 'mix.entropy' in logs
+
+    reference = MODELS.build(copy.deepcopy(deterministic['model'])).train()
+    reference.load_state_dict(plain.model.state_dict())
+    logits = reference.encode_decode(mixed[-1])
+    p = torch.softmax(logits, dim=1)
+    entropy = -(p * torch.log(p)).sum(dim=1)
+    eb_loss = 0.1 * ((entropy - 0.4)**2).mean()
+    eb_loss.backward()
+    torch.testing.assert_close(logs['mix.entropy'], eb_loss.detach(), atol=1e-6, rtol=1e-5)
+    for g_with, g_without, param in zip(with_eb, without, reference.parameters()):
+        torch.testing.assert_close(g_with - g_without, param.grad, atol=1e-6, rtol=1e-4)
+
+
+def test_entropy_balance_rejects_unknown_keys():
+    with pytest.raises(ValueError, match=r"entropy_balance: unknown keys \['lambda'\]"):
+        MODELS.build(dict(copy.deepcopy(DACS_CFG), entropy_balance=dict(target=0.4, **{'lambda': 0.1})))

@@ -59,3 +59,10 @@ def test_default_runtime_uses_the_mmseg_scope_and_reference_log_interval():
     assert runtime.default_scope == 'mmseg'
     assert runtime.default_hooks.logger.interval == 50
     assert runtime.default_hooks.checkpoint.interval == 40000
+
+
+def test_entropy_balance_config_builds_with_the_ebda_constants():
+    uda = Config.fromfile(str(BASE / 'uda' / 'dacs_a999_fdthings_eb.py')).uda.to_dict()
+    dacs = MODELS.build(dict(uda, model=TINY_MODEL, max_iters=50000))
+    assert dacs.entropy_balance == dict(target=0.4, weight=0.1, second_forward=False)
+    assert dacs.alpha == 0.999 and dacs.fdist_lambda == 0.005

@@ -16,7 +16,9 @@ from mmseg.registry import MODELS
 from ..segmentors.encoder_decoder import add_prefix
 from ..utils.dacs_transforms import get_class_masks, get_mean_std, strong_transform
 from ..utils.drop_path import DropPath
+from ..utils.resize import resize
 from .ema_teacher import init_ema_weights, update_ema
+from .entropy_balance import entropy_balance_loss
 from .feature_distance import ImnetFeatureDistance
 from .pseudo_label import pseudo_label_and_weight
 from .uda_decorator import UDADecorator
@@ -38,6 +40,11 @@ class DACS(UDADecorator):
         debug_img_interval: iterations between debug images.
         print_grad_magnitude: log the gradient magnitude of each loss.
         source_only: train on the source only (``dacs_srconly``): no teacher, no mixing.
+        entropy_balance: EBDA, ``dict(target=0.4, weight=0.1, second_forward=False)`` or None (off).
+            The loss is computed on the logits of the mixed-image forward and back-propagated with
+            the mixed loss (one pass, the same gradient as a separate backward of that forward);
+            ``second_forward=True`` is the reference: a new stochastic forward of the mixed image
+            after the mixed backward, with its own backward. Logged as ``mix.entropy``.
     """
 
     def __init__(self, model: dict, max_iters: Optional[int] = None, alpha: float = 0.99,
@@ -47,7 +54,7 @@ class DACS(UDADecorator):
                  imnet_feature_dist_scale_min_ratio: Optional[float] = None, mix: str = 'class',
                  blur: bool = True, color_jitter_strength: float = 0.2, color_jitter_probability: float = 0.2,
                  debug_img_interval: int = 1000, print_grad_magnitude: bool = False, source_only: bool = False,
-                 **kwargs):
+                 entropy_balance: Optional[dict] = None, **kwargs):
         super().__init__(model=model, max_iters=max_iters, **kwargs)
         if mix not in MIX_MODES:
             raise ValueError(f'DACS mix={mix!r}; expected one of {MIX_MODES}')
@@ -68,6 +75,13 @@ class DACS(UDADecorator):
         self.debug_img_interval = debug_img_interval
         self.print_grad_magnitude = print_grad_magnitude
         self.source_only = source_only
+        self.entropy_balance = None
+        if entropy_balance is not None:
+            unknown = set(entropy_balance) - {'target', 'weight', 'second_forward'}
+            if unknown:
+                raise ValueError(f'DACS entropy_balance: unknown keys {sorted(unknown)}; '
+                                 'expected target, weight, second_forward')
+            self.entropy_balance = dict(dict(target=0.4, weight=0.1, second_forward=False), **entropy_balance)
         self.local_iter = 0
         self.ema_model = None if source_only else self.build_segmentor_copy().requires_grad_(False)
         self.imnet_model = self.build_segmentor_copy().requires_grad_(False) if self.enable_fdist else None
@@ -166,10 +180,25 @@ class DACS(UDADecorator):
         mixed_img = torch.cat(mixed_img)
         mixed_lbl = torch.cat(mixed_lbl)
 
-        mix_losses = self.get_model().forward_train(mixed_img, img_metas, mixed_lbl, pseudo_weight)
+        eb = self.entropy_balance
+        reuse_mix_logits = eb is not None and not eb['second_forward']
+        mix_losses = self.get_model().forward_train(mixed_img, img_metas, mixed_lbl, pseudo_weight,
+                                                    return_logits=reuse_mix_logits)
+        mix_logits = mix_losses.pop('decode.logits', None)
         mix_loss, mix_log = self.parse_losses(add_prefix(mix_losses, 'mix'))
         log_vars.update(mix_log)
+        if reuse_mix_logits:
+            full_res = resize(mix_logits, size=mixed_img.shape[2:], mode='bilinear',
+                              align_corners=self.get_model().align_corners)
+            eb_loss = entropy_balance_loss(full_res, eb['target'], eb['weight'])
+            log_vars['mix.entropy'] = eb_loss.detach()
+            mix_loss = mix_loss + eb_loss
         backward(mix_loss)
+        if eb is not None and eb['second_forward']:
+            eb_loss = entropy_balance_loss(self.get_model().encode_decode(mixed_img, img_metas), eb['target'],
+                                           eb['weight'])
+            log_vars['mix.entropy'] = eb_loss.detach()
+            backward(eb_loss)
         log_vars.pop('loss', None)
         self.local_iter += 1
         return log_vars

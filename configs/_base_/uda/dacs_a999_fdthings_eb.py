@@ -1,0 +1,5 @@
+# EBDA: DACS (a999, FD on thing classes) plus entropy balancing: 0.1 * mean((H - 0.4)^2) of the
+# student's softmax on the mixed image (spec ebda-cdda-ddb §1.1). second_forward=False reuses the
+# mixed-image forward (one pass; the reference runs a second stochastic forward: set True for it).
+_base_ = ['dacs_a999_fdthings.py']
+uda = dict(entropy_balance=dict(target=0.4, weight=0.1, second_forward=False))
