@@ -16,6 +16,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from mmseg.registry import DATASETS
+from mmseg.utils import check_config_keys
 from .rare_class_sampling import RareClassSampler
 
 
@@ -42,10 +43,8 @@ class UDADataset(Dataset):
         self.metainfo = copy.deepcopy(self.source.metainfo)
         self.rcs = None
         if rare_class_sampling is not None:
-            unknown = set(rare_class_sampling) - {'min_pixels', 'class_temp', 'min_crop_ratio'}
-            if unknown:
-                raise ValueError(f'rare_class_sampling: unknown keys {sorted(unknown)}; expected min_pixels, '
-                                 'class_temp, min_crop_ratio')
+            check_config_keys(rare_class_sampling, ('min_pixels', 'class_temp', 'min_crop_ratio'),
+                              'rare_class_sampling')
             self.rcs = RareClassSampler.from_data_root(self.source.data_root, **rare_class_sampling)
             self.source.full_init()
             self.file_to_idx = {os.path.basename(info['seg_map_path']): i

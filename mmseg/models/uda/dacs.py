@@ -13,6 +13,7 @@ from mmengine.logging import print_log
 from torch import Tensor
 
 from mmseg.registry import MODELS
+from mmseg.utils import check_config_keys
 from ..segmentors.encoder_decoder import add_prefix
 from ..utils.dacs_transforms import get_class_masks, get_mean_std, strong_transform
 from ..utils.drop_path import DropPath
@@ -77,10 +78,7 @@ class DACS(UDADecorator):
         self.source_only = source_only
         self.entropy_balance = None
         if entropy_balance is not None:
-            unknown = set(entropy_balance) - {'target', 'weight', 'second_forward'}
-            if unknown:
-                raise ValueError(f'DACS entropy_balance: unknown keys {sorted(unknown)}; '
-                                 'expected target, weight, second_forward')
+            check_config_keys(entropy_balance, ('target', 'weight', 'second_forward'), 'DACS entropy_balance')
             self.entropy_balance = dict(dict(target=0.4, weight=0.1, second_forward=False), **entropy_balance)
         self.local_iter = 0
         self.ema_model = None if source_only else self.build_segmentor_copy().requires_grad_(False)
