@@ -43,7 +43,7 @@ def test_dataset_level_metrics_through_process_and_evaluate():
     metric = IoUMetric()
     metric.dataset_meta = {'classes': ['a', 'b', 'c']}
     results = _run(metric, [_dict_sample(PRED_A, GT_A), _object_sample(PRED_B, GT_B)])
-    assert list(results) == ['aAcc', 'mIoU', 'mAcc']
+    assert list(results) == ['aAcc', 'mIoU', 'mAcc', 'IoU.a', 'IoU.b', 'IoU.c', 'Acc.a', 'Acc.b', 'Acc.c']
     assert results['aAcc'] == round(100 * 6 / 9, 2)
     assert results['mIoU'] == round(100 * float(np.mean(IOU)), 2) == 52.22
     assert results['mAcc'] == round(100 * float(np.mean(ACC)), 2) == 72.22
@@ -76,7 +76,9 @@ def test_dice_and_fscore():
     np.testing.assert_allclose(result['Fscore'], result['Dice'])  # F1 == Dice
     metric = IoUMetric(num_classes=3, iou_metrics=['mIoU', 'mDice', 'mFscore'])
     results = _run(metric, [_dict_sample(PRED_A, GT_A), _dict_sample(PRED_B, GT_B)])
-    assert set(results) == {'aAcc', 'mIoU', 'mAcc', 'mDice', 'mFscore', 'mPrecision', 'mRecall'}
+    per_class = {f'{name}.{c}' for name in ('IoU', 'Acc', 'Dice', 'Fscore', 'Precision', 'Recall') for c in range(3)}
+    assert set(results) == {'aAcc', 'mIoU', 'mAcc', 'mDice', 'mFscore', 'mPrecision', 'mRecall'} | per_class
+    assert results['Dice.1'] == round(100 * 4 / 6, 2)
     assert results['mDice'] == round(100 * (4 / 7 + 4 / 6 + 4 / 5) / 3, 2)
 
 
@@ -87,6 +89,7 @@ def test_absent_class_is_nan_and_skipped(monkeypatch):
     metric.dataset_meta = {'classes': ['a', 'b', 'c', 'never']}
     results = _run(metric, [_dict_sample(PRED_A, GT_A), _dict_sample(PRED_B, GT_B)])
     assert results['mIoU'] == 52.22 and results['mAcc'] == 72.22  # class 3 skipped, not counted as 0
+    assert results['IoU.a'] == 40.0 and math.isnan(results['IoU.never'])
     assert 'never' in logged[0] and 'nan' in logged[0]
     assert ' 40.0 ' in logged[0]  # IoU of class 'a' in percent
 
@@ -107,7 +110,7 @@ def test_prediction_only_class_counts_as_zero():
 
 
 def test_ignore_index_pixels_do_not_count():
-    metric = IoUMetric(num_classes=2, ignore_index=7)
+    metric = IoUMetric(num_classes=2, ignore_index=7, per_class_results=False)
     results = _run(metric, [_dict_sample([[0, 1, 1]], [[0, 1, 7]])])
     assert results == {'aAcc': 100.0, 'mIoU': 100.0, 'mAcc': 100.0}
 

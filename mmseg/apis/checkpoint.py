@@ -27,8 +27,11 @@ def revise_keys(state_dict: Dict[str, torch.Tensor],
 
 
 def load_checkpoint(model: nn.Module, checkpoint: Union[str, Path, dict],
-                    rules: Sequence[Tuple[str, str]] = REFERENCE_REVISE_KEYS) -> Tuple[dict, LoadReport]:
+                    rules: Sequence[Tuple[str, str]] = REFERENCE_REVISE_KEYS,
+                    ignore_prefixes: Sequence[str] = ()) -> Tuple[dict, LoadReport]:
     """Load a checkpoint file (or its loaded dict) into ``model`` non-strictly after revising the keys.
+
+    Revised keys starting with one of ``ignore_prefixes`` (e.g. the teacher's ``ema_``) are skipped.
 
     Returns the checkpoint dict (for its ``meta``) and the report of missing / unexpected keys;
     tensors whose shape differs from the model's raise a ``ValueError`` naming them.
@@ -40,5 +43,5 @@ def load_checkpoint(model: nn.Module, checkpoint: Union[str, Path, dict],
             raise FileNotFoundError(f'Checkpoint not found: {path}')
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     state_dict = checkpoint.get('state_dict', checkpoint)
-    report = load_state_dict_checked(model, revise_keys(state_dict, rules), source)
+    report = load_state_dict_checked(model, revise_keys(state_dict, rules), source, ignore_prefixes)
     return checkpoint, report

@@ -1,7 +1,8 @@
 """Turn an experiment config into what mmengine's Runner builds (the reference's ``build_train_model``).
 
 An experiment config has a segmentor ``model`` and, for UDA, a ``uda`` wrapper config; the Runner
-gets ``model = dict(**uda, model=<segmentor>, max_iters=train_cfg.max_iters)``. Without ``uda`` the
+gets ``model = dict(**uda, model=<segmentor>, max_iters=train_cfg.max_iters, work_dir=<run dir>)``
+(``work_dir`` unless ``uda`` sets it; the wrapper writes its debug images there). Without ``uda`` the
 segmentor is trained as it is (source-only or target-only).
 """
 import copy
@@ -15,15 +16,16 @@ from mmseg.engine.compat import ddp_wrapper_cfg
 def runner_config(cfg: Config, launcher: str = 'none') -> Config:
     """A copy of ``cfg`` with the UDA wrapper folded into ``model`` and the launcher settings."""
     cfg = copy.deepcopy(cfg)
+    if cfg.get('work_dir') is None:
+        cfg.work_dir = os.path.join('work_dirs', os.path.splitext(os.path.basename(cfg.filename or 'run'))[0])
     if cfg.get('uda') is not None:
         if 'train_cfg' not in cfg or 'max_iters' not in cfg.train_cfg:
             raise ValueError('a UDA config needs train_cfg.max_iters (the wrapper is given it as max_iters)')
         uda = cfg.pop('uda').to_dict() if hasattr(cfg.uda, 'to_dict') else dict(cfg.pop('uda'))
+        uda.setdefault('work_dir', cfg.work_dir)
         cfg.model = dict(uda, model=cfg.model.to_dict(), max_iters=cfg.train_cfg.max_iters)
     cfg.pop('use_ddp_wrapper', None)
     cfg.launcher = launcher
     if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = ddp_wrapper_cfg(find_unused_parameters=cfg.get('find_unused_parameters', False))
-    if cfg.get('work_dir') is None:
-        cfg.work_dir = os.path.join('work_dirs', os.path.splitext(os.path.basename(cfg.filename or 'run'))[0])
     return cfg

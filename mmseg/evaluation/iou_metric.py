@@ -184,7 +184,7 @@ class IoUMetric(BaseMetric):
 
     def __init__(self, num_classes: Optional[int] = None, ignore_index: int = 255,
                  iou_metrics: Sequence[str] = ('mIoU',), nan_to_num: Optional[float] = None,
-                 with_miou16: bool = False, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+                 with_miou16: bool = False, per_class_results: bool = True, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.metrics = [iou_metrics] if isinstance(iou_metrics, str) else list(iou_metrics)
         unknown = set(self.metrics) - set(ALLOWED_METRICS)
@@ -196,6 +196,7 @@ class IoUMetric(BaseMetric):
         self.ignore_index = ignore_index
         self.nan_to_num = nan_to_num
         self.with_miou16 = with_miou16
+        self.per_class_results = per_class_results
 
     def _class_names(self) -> List[str]:
         classes = (self.dataset_meta or {}).get('classes')
@@ -230,4 +231,8 @@ class IoUMetric(BaseMetric):
                 raise ValueError(f'mIoU16 needs the 19 Cityscapes classes, got {len(class_names)}')
             summary['mIoU16'] = float(np.round(np.nanmean(ret_metrics['IoU'][list(SYNTHIA_CLASSES)]) * 100, 2))
         print_log('per class results:\n' + format_table({'Class': class_names, **per_class}), logger='current')
+        print_log('Summary:\n' + format_table({k: [v] for k, v in summary.items()}), logger='current')
+        if self.per_class_results:
+            for name, values in per_class.items():
+                summary.update((f'{name}.{cls}', float(values[i])) for i, cls in enumerate(class_names))
         return dict(summary)

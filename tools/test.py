@@ -1,0 +1,217 @@
+"""Evaluate a trained segmentor (the student of a UDA run), save predictions, write test-server files.
+
+    python -m tools.test CONFIG CHECKPOINT --eval mIoU [--show-dir DIR --opacity 1] [--out results.json]
+    python -m tools.test RUN_DIR --eval mIoU          # config and latest checkpoint found in RUN_DIR
+    python -m tools.test CONFIG CHECKPOINT --test-set --format-only --eval-options imgfile_prefix=DIR
+
+CONFIG is ours (.py) or a JSON config released with the original DAFormer/HRDA/MIC. Options as the
+reference's ``tools/test.py``: ``--inference-mode same|whole|slide``; ``--test-set`` replaces 'val' by
+'test' in the test data set's paths (labels are not read); ``--format-only`` writes one PNG per image
+to ``imgfile_prefix`` (default ``<checkpoint dir>/format_results``) plus a zip: Cityscapes label ids
+with the Cityscapes colours (``to_label_id=True``, the Cityscapes server), or train ids with the
+19-class palette (``to_label_id=False``, the default for ACDC and Dark Zurich). ``--show-dir`` writes,
+per image, the colour overlay at ``DIR/<image path below the image folder>`` and the train-id label
+map next to it (``<name>_labelTrainIds.png`` for ``<name><img_suffix>``). ``--out`` saves the summary and per-class results as JSON.
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Dict, List, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from cityscapesscripts.helpers.labels import id2label, trainId2label  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from mmseg.apis import find_run_files, init_model, load_test_config  # noqa: E402
+from mmseg.registry import METRICS  # noqa: E402
+from mmseg.utils.label_images import atomic_path, overlay, write_image, write_label_png  # noqa: E402
+
+SERVER_LABEL_ID_DATASETS = ('CityscapesDataset', )
+# Cityscapes train id -> label id (the test server's format); 255 -> 0 (unlabeled)
+TRAIN_ID_TO_LABEL_ID = np.zeros(256, np.uint8)
+for _train_id, _label in trainId2label.items():
+    if 0 <= _train_id < 255:
+        TRAIN_ID_TO_LABEL_ID[_train_id] = _label.id
+LABEL_ID_PALETTE = [list(id2label[i].color) if i in id2label else [0, 0, 0] for i in range(max(id2label) + 1)]
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config file (.py, or a legacy .json), or a run directory')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file (default for a run directory: its latest)')
+    parser.add_argument('--eval', nargs='+', choices=['mIoU', 'mDice', 'mFscore'], help='metrics to compute')
+    parser.add_argument('--show-dir', type=Path, help='write colour overlays and train-id label maps here')
+    parser.add_argument('--opacity', type=float, default=0.5, help='overlay opacity in (0, 1]; 1 = colours only')
+    parser.add_argument('--format-only', action='store_true', help='write test-server files, no evaluation')
+    parser.add_argument('--test-set', action='store_true', help="use the test split ('val' -> 'test' in paths)")
+    parser.add_argument('--inference-mode', choices=['same', 'whole', 'slide'], default='same',
+                        help='same: as the config; slide: crop_size windows with stride crop/2, batched')
+    parser.add_argument('--out', type=Path, help='write the evaluation results as JSON to this file')
+    parser.add_argument('--eval-options', nargs='+', action=DictAction, default={},
+                        help='imgfile_prefix=DIR to_label_id=True|False for --format-only')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, k=v')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    args = parser.parse_args(argv)
+    if not (args.eval or args.format_only or args.show_dir or args.out):
+        parser.error('give at least one of --eval, --format-only, --show-dir or --out')
+    if args.test_set and args.eval:
+        parser.error('--test-set has no labels to evaluate; use --format-only (and/or --show-dir) instead of --eval')
+    if args.format_only and args.eval:
+        parser.error('--format-only writes test-server files without evaluating; drop --eval')
+    unknown = set(args.eval_options) - {'imgfile_prefix', 'to_label_id'}
+    if unknown:
+        parser.error(f'unknown --eval-options {sorted(unknown)}; expected imgfile_prefix, to_label_id')
+    return args
+
+
+def resolve_inputs(args: argparse.Namespace) -> None:
+    """Fill config / checkpoint from a run directory."""
+    if Path(args.config).is_dir():
+        files = find_run_files(args.config)
+        args.config, args.checkpoint = str(files.config), args.checkpoint or str(files.checkpoint)
+        print(f'Config File: {args.config}\nCheckpoint File: {args.checkpoint}')
+    if args.checkpoint is None:
+        raise SystemExit('error: a CHECKPOINT is needed unless CONFIG is a run directory')
+
+
+def use_test_split(dataset: Config) -> None:
+    """The reference's ``--test-set``: 'val' -> 'test' in every string of the data set config; no labels."""
+    for key, value in list(dataset.items()):
+        if isinstance(value, str):
+            dataset[key] = value.replace('val', 'test')
+    prefix = dict(dataset.data_prefix)
+    prefix.pop('seg_map_path', None)
+    dataset.data_prefix = {key: value.replace('val', 'test') for key, value in prefix.items()}
+    dataset.pipeline = [step for step in dataset.pipeline if step['type'] != 'LoadAnnotations']
+
+
+def set_inference_mode(cfg: Config, mode: str) -> None:
+    """``whole`` or ``slide`` (crop = ``sync_crop_size`` or ``crop_size``, stride crop/2, batched)."""
+    if mode == 'same':
+        return
+    test_cfg = dict(cfg.model.get('test_cfg') or {})
+    test_cfg['mode'] = mode
+    if mode == 'slide':
+        crop = cfg.get('sync_crop_size') or cfg.get('crop_size')
+        if crop is None:
+            raise KeyError(f'{cfg.filename}: --inference-mode slide needs crop_size (or sync_crop_size) in the config')
+        test_cfg.update(crop_size=tuple(crop), stride=tuple(c // 2 for c in crop), batched_slide=True)
+    cfg.model.test_cfg = test_cfg
+
+
+def relative_image_path(img_path: str, img_dir: str) -> Path:
+    """The image path below the data set's image folder (its file name if outside)."""
+    path, folder = Path(img_path).resolve(), Path(img_dir).resolve()
+    return path.relative_to(folder) if path.is_relative_to(folder) else Path(path.name)
+
+
+def label_map_path(relative: Path, img_suffix: str) -> Path:
+    """``<name>_labelTrainIds.png`` for an image ``<name><img_suffix>``."""
+    name = relative.name[:-len(img_suffix)] if relative.name.endswith(img_suffix) else relative.stem
+    return relative.parent / f'{name}_labelTrainIds.png'
+
+
+def read_bgr(path: str) -> np.ndarray:
+    """The image as BGR uint8 (for overlays)."""
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise OSError(f'could not read image {path}')
+    return image
+
+
+def format_result(label: np.ndarray, img_path: str, prefix: Path, to_label_id: bool, palette: list) -> None:
+    """``<prefix>/<image basename without extension>.png``: 'P' mode, label ids or train ids."""
+    out = prefix / f'{Path(img_path).stem}.png'
+    if to_label_id:
+        write_label_png(out, TRAIN_ID_TO_LABEL_ID[label], LABEL_ID_PALETTE)
+    else:
+        write_label_png(out, label, palette)
+
+
+def clean_json(results: Dict[str, float]) -> Dict[str, Optional[float]]:
+    """NaN (class absent from predictions and labels) -> null."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in results.items()}
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
+    args = parse_args(argv)
+    resolve_inputs(args)
+    cfg = load_test_config(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if 'test_dataloader' not in cfg:
+        raise KeyError(f'{args.config}: the config has no test_dataloader')
+    if args.test_set:
+        use_test_split(cfg.test_dataloader.dataset)
+    set_inference_mode(cfg, args.inference_mode)
+    model = init_model(cfg, args.checkpoint, args.device)
+    classes, palette = model.dataset_meta['classes'], model.dataset_meta['palette']
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        loader = Runner.build_dataloader(copy.deepcopy(cfg.test_dataloader))
+        metric = METRICS.build(dict(cfg.get('test_evaluator', dict(type='IoUMetric')),
+                                    **({'iou_metrics': args.eval} if args.eval else {})))
+    dataset = loader.dataset
+    metric.dataset_meta = dict(classes=classes, palette=palette)
+    img_dir = dataset.data_prefix['img_path']
+    evaluate = bool(args.eval or args.out) and not (args.test_set or args.format_only)
+    if evaluate and not dataset.with_labels:
+        raise ValueError(f'{args.config}: the test data set has no labels (data_prefix.seg_map_path); '
+                         'use --format-only or --show-dir')
+    prefix = None
+    if args.format_only:
+        prefix = Path(args.eval_options.get('imgfile_prefix') or Path(args.checkpoint).parent / 'format_results')
+        to_label_id = args.eval_options.get('to_label_id', dataset.__class__.__name__ in SERVER_LABEL_ID_DATASETS)
+    with torch.no_grad():
+        for batch in tqdm(loader, desc='test', unit='img', dynamic_ncols=True):
+            data = model.data_preprocessor(batch, False)
+            samples = model.predict(data['inputs'], data['data_samples'])
+            if evaluate:
+                metric.process(batch, samples)
+            for sample in samples:
+                label = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+                img_path = sample.metainfo['img_path']
+                if args.show_dir:
+                    relative = relative_image_path(img_path, img_dir)
+                    image = read_bgr(img_path)
+                    write_image(args.show_dir / relative, overlay(image, label, palette, args.opacity))
+                    write_label_png(args.show_dir / label_map_path(relative, dataset.img_suffix), label)
+                if prefix is not None:
+                    format_result(label, img_path, prefix, to_label_id, palette)
+    results: Dict[str, float] = {}
+    if evaluate:
+        results = metric.compute_metrics(metric.results)
+        summary = ', '.join(f'{k}: {v:.2f}' for k, v in results.items() if '.' not in k)
+        print(f'Summary ({len(dataset)} images): {summary}')
+    if prefix is not None:
+        archive = shutil.make_archive(str(prefix), 'zip', root_dir=prefix)
+        print(f'Test-server files ({"label ids" if to_label_id else "train ids"}): {prefix}/ and {archive}')
+    if args.show_dir:
+        print(f'Predictions: {args.show_dir}/')
+    if args.out:
+        record = dict(config=str(args.config), checkpoint=str(args.checkpoint), time=datetime.now().isoformat(),
+                      dataset=type(dataset).__name__, images=len(dataset), img_dir=img_dir,
+                      inference_mode=cfg.model.get('test_cfg', {}).get('mode', 'whole'), classes=list(classes),
+                      metrics=clean_json(results))
+        tmp = atomic_path(args.out)
+        tmp.write_text(json.dumps(record, indent=2) + '\n')
+        os.replace(tmp, args.out)
+        print(f'Results: {args.out}')
+    return results
+
+
+if __name__ == '__main__':
+    main()
