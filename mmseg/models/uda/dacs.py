@@ -1,7 +1,8 @@
 """DACS self-training wrapper of DAFormer (spec §5): student, EMA teacher and frozen ImageNet model.
 
 One ``train_step`` is the reference iteration (spec §5.2): EMA init/update, source loss, ImageNet
-feature distance, teacher pseudo-labels, ClassMix with strong augmentation, mixed loss. Each loss
+feature distance, teacher pseudo-labels, ClassMix with strong augmentation, mixed loss, debug images
+every ``debug_img_interval`` iterations when a ``work_dir`` is given (spec §5.6). Each loss
 gets its own backward pass (gradients accumulate, as the reference) and the optimiser steps once.
 The hyper-parameters keep the reference names so a published ``uda`` config translates line by line.
 """
@@ -9,6 +10,7 @@ import random
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
+from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 from torch import Tensor
 
@@ -19,6 +21,7 @@ from ..utils.dacs_transforms import get_class_masks, get_mean_std, strong_transf
 from ..utils.drop_path import DropPath
 from ..utils.resize import resize
 from .ema_teacher import init_ema_weights, update_ema
+from .debug_visualization import write_class_mix_debug
 from .entropy_balance import entropy_balance_loss
 from .feature_distance import ImnetFeatureDistance
 from .pseudo_label import pseudo_label_and_weight
@@ -38,7 +41,8 @@ class DACS(UDADecorator):
         imnet_feature_dist_scale_min_ratio: min class ratio of a feature cell's label patch.
         mix: ``'class'`` (ClassMix).
         blur, color_jitter_strength, color_jitter_probability: strong augmentation of the mixed image.
-        debug_img_interval: iterations between debug images.
+        debug_img_interval: iterations between debug images (spec §5.6; 0 turns them off).
+        work_dir: run directory; debug images go to ``<work_dir>/class_mix_debug`` (None: no images).
         print_grad_magnitude: log the gradient magnitude of each loss.
         source_only: train on the source only (``dacs_srconly``): no teacher, no mixing.
         entropy_balance: EBDA, ``dict(target=0.4, weight=0.1, second_forward=False)`` or None (off).
@@ -55,7 +59,7 @@ class DACS(UDADecorator):
                  imnet_feature_dist_scale_min_ratio: Optional[float] = None, mix: str = 'class',
                  blur: bool = True, color_jitter_strength: float = 0.2, color_jitter_probability: float = 0.2,
                  debug_img_interval: int = 1000, print_grad_magnitude: bool = False, source_only: bool = False,
-                 entropy_balance: Optional[dict] = None, **kwargs):
+                 entropy_balance: Optional[dict] = None, work_dir: Optional[str] = None, **kwargs):
         super().__init__(model=model, max_iters=max_iters, **kwargs)
         if mix not in MIX_MODES:
             raise ValueError(f'DACS mix={mix!r}; expected one of {MIX_MODES}')
@@ -74,6 +78,7 @@ class DACS(UDADecorator):
         self.color_jitter_s = color_jitter_strength
         self.color_jitter_p = color_jitter_probability
         self.debug_img_interval = debug_img_interval
+        self.work_dir = work_dir
         self.print_grad_magnitude = print_grad_magnitude
         self.source_only = source_only
         self.entropy_balance = None
@@ -197,9 +202,21 @@ class DACS(UDADecorator):
                                            eb['weight'])
             log_vars['mix.entropy'] = eb_loss.detach()
             backward(eb_loss)
+        if self._debug_iteration():
+            fd = self.feature_distance
+            write_class_mix_debug(self.work_dir, self.local_iter, img, target_img, mixed_img, means, stds,
+                                  gt_semantic_seg, pseudo.label, mix_masks, pseudo_weight, mixed_lbl,
+                                  fdist_mask=None if fd is None else fd.last_mask,
+                                  gt_rescaled=None if fd is None else fd.last_gt_rescaled)
         log_vars.pop('loss', None)
         self.local_iter += 1
         return log_vars
+
+    def _debug_iteration(self) -> bool:
+        """Whether this iteration writes debug images (every ``debug_img_interval``, iteration 0 included;
+        with several processes only the main one writes)."""
+        return (self.work_dir is not None and self.debug_img_interval > 0
+                and self.local_iter % self.debug_img_interval == 0 and is_main_process())
 
     def _student_grad_norm(self) -> float:
         grads = [p.grad.detach().flatten() for p in self.get_model().parameters() if p.grad is not None]
