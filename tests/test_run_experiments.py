@@ -1,53 +1,144 @@
-"""The final DAFormer config and run_experiments.py --config."""
-import sys
+"""run_experiments.py: generated run configs, --debug / --startup-test overrides, --work-dir, --resume."""
 from pathlib import Path
 
-import torch
+import pytest
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
 
 import run_experiments
-from mmseg.apis.train_config import runner_config
-from mmseg.registry import MODELS
-from mmseg.utils import register_all_modules
+from mmseg.apis.run_dir import latest_checkpoint
 from tests.test_train_runner import experiment_config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FINAL = REPO_ROOT / 'configs' / 'daformer' / 'gta2cs_uda_warm_fdthings_rcs_croppl_a999_daformer_mitb5_s0.py'
+GTA_FINAL = REPO_ROOT / 'configs' / 'daformer' / 'gta2cs_uda_warm_fdthings_rcs_croppl_a999_daformer_mitb5_s0.py'
 
 
-def test_final_daformer_config_carries_the_reference_hyper_parameters():
-    cfg = runner_config(Config.fromfile(str(FINAL)))
-    uda = cfg.model
-    assert (uda.type, uda.alpha, uda.max_iters) == ('DACS', 0.999, 40000)
-    assert (uda.pseudo_weight_ignore_top, uda.pseudo_weight_ignore_bottom) == (15, 120)
-    assert uda.imnet_feature_dist_lambda == 0.005 and uda.imnet_feature_dist_scale_min_ratio == 0.75
-    assert uda.model.backbone.type == 'mit_b5' and uda.model.pretrained == 'pretrained/mit_b5.pth'
-    data = cfg.train_dataloader
-    assert data.batch_size == 2
-    assert data.dataset.rare_class_sampling == dict(min_pixels=3000, class_temp=0.01, min_crop_ratio=0.5)
-    assert data.dataset.source.pipeline[2] == dict(type='Resize', scale=(1280, 720), keep_ratio=True)
-    assert cfg.optim_wrapper.optimizer.lr == 6e-5
-    assert cfg.optim_wrapper.paramwise_cfg.custom_keys.head.lr_mult == 10.0
-    assert cfg.param_scheduler[0].warmup_iters == 1500 and cfg.train_cfg.val_interval == 4000
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmseg'), torch.device('meta'):
-        dacs = MODELS.build(cfg.model)
-    assert sum(p.numel() for p in dacs.model.parameters()) == sum(p.numel() for p in dacs.ema_model.parameters())
+@pytest.fixture
+def runners(monkeypatch):
+    """The Runners that tools/train.py builds, each with ``start_iter``, the iteration it began at."""
+    built = []
+
+    class RecordingRunner(Runner):
+
+        def load_or_resume(self):
+            super().load_or_resume()
+            self.start_iter = self.iter
+            built.append(self)
+
+    monkeypatch.setattr(run_experiments.train, 'Runner', RecordingRunner)
+    return built
 
 
-def test_run_experiments_writes_the_run_config_and_trains(tmp_path, monkeypatch):
-    config = tmp_path / 'tiny_exp.py'
-    cfg = experiment_config(tmp_path, max_iters=1)
+def tiny_config(root: Path, max_iters: int = 1, validate: bool = True) -> Path:
+    """A 2-image UDA experiment config on generated data, named like a final config (exp 7)."""
+    cfg = experiment_config(root, max_iters=max_iters)
     cfg.name = 'tiny_exp'
     cfg.exp = 7
     cfg.pop('work_dir')
-    cfg.dump(str(config))
-    run_experiments.main(['--config', str(config), '--gen-config-root', str(tmp_path / 'generated'),
-                          '--work-dir-root', str(tmp_path / 'work_dirs')])
-    generated = list((tmp_path / 'generated' / 'local-exp7').glob('*_tiny_exp_*.py'))
+    if not validate:
+        cfg.train_cfg.val_interval = 100
+    path = root / 'tiny_exp.py'
+    path.write_text(''.join(f'{key} = {value!r}\n' for key, value in cfg.to_dict().items()))  # no yapf: quick
+    return path
+
+
+def roots(tmp_path: Path) -> list:
+    return ['--gen-config-root', str(tmp_path / 'generated'), '--work-dir-root', str(tmp_path / 'work_dirs')]
+
+
+def test_run_experiments_writes_the_run_config_and_trains(tmp_path):
+    run_experiments.main(['--config', str(tiny_config(tmp_path))] + roots(tmp_path))
+    generated = list((tmp_path / 'generated' / 'local-7').glob('*_tiny_exp_*.py'))
     assert len(generated) == 1
     run_cfg = Config.fromfile(str(generated[0]))
-    assert run_cfg.work_dir == str(tmp_path / 'work_dirs' / 'local-exp7' / generated[0].stem)
+    assert run_cfg.work_dir == str(tmp_path / 'work_dirs' / 'local-7' / generated[0].stem)
     assert len(run_cfg.git_rev) in (40, len('unknown'))
     assert (Path(run_cfg.work_dir) / 'iter_1.pth').is_file()
+    assert (Path(run_cfg.work_dir) / f'{generated[0].stem}.py').is_file()  # the config the run dumped
+
+
+def test_debug_writes_its_overrides_into_the_generated_config(tmp_path):
+    generated = run_experiments.generate_run_config(str(GTA_FINAL), tmp_path / 'generated', tmp_path / 'work_dirs',
+                                                    debug=True)
+    assert generated.parent.name == 'local-basic'
+    text = generated.read_text()
+    assert 'default_hooks = dict(logger=dict(interval=10))' in text
+    assert 'train_cfg = dict(val_interval=200)' in text and 'uda = dict(debug_img_interval=10)' in text
+    cfg = Config.fromfile(str(generated))
+    assert cfg.default_hooks.logger == dict(type='LoggerHook', interval=10, log_metric_by_epoch=False)
+    assert (cfg.train_cfg.val_interval, cfg.train_cfg.max_iters) == (200, 40000)
+    assert cfg.uda.debug_img_interval == 10 and cfg.uda.alpha == 0.999
+    assert cfg.log_level == 'INFO' and cfg.param_scheduler[0].end == 40000
+
+
+def test_startup_test_writes_its_overrides_and_trains_two_iterations(tmp_path, runners):
+    config = tiny_config(tmp_path, max_iters=5)
+    run_experiments.main(['--config', str(config), '--startup-test', '--debug'] + roots(tmp_path))
+    generated, = (tmp_path / 'generated' / 'local-7-startup').glob('*_tiny_exp_*.py')
+    text = generated.read_text()
+    assert 'log_level = ' + repr('ERROR') in text
+    assert 'checkpoint=dict(by_epoch=False, interval=100, save_last=False)' in text
+    cfg = Config.fromfile(str(generated))
+    assert (cfg.train_cfg.max_iters, cfg.train_cfg.val_interval) == (2, 100)  # --startup-test wins over --debug
+    assert (cfg.default_hooks.checkpoint.interval, cfg.default_hooks.checkpoint.save_last) == (100, False)
+    assert cfg.default_hooks.logger.interval == 10 and cfg.uda.debug_img_interval == 10
+    assert (cfg.param_scheduler[0].max_iters, cfg.param_scheduler[0].end) == (2, 2)  # the poly schedule follows
+    assert cfg.work_dir == str(tmp_path / 'work_dirs' / 'local-7-startup' / generated.stem)
+    runner, = runners
+    assert (runner.start_iter, runner.iter, runner.model.local_iter) == (0, 2, 2)
+    assert not list(Path(cfg.work_dir).glob('*.pth'))  # no checkpoint before iteration 100, no final one
+
+
+def test_work_dir_is_honoured_and_resume_continues_the_run(tmp_path, runners):
+    run_dir = tmp_path / 'my_run'
+    config = tiny_config(tmp_path, max_iters=1, validate=False)
+    run_experiments.main(['--config', str(config), '--work-dir', str(run_dir)] + roots(tmp_path))
+    generated, = (tmp_path / 'generated' / 'local-7').glob('*_tiny_exp_*.py')
+    assert Config.fromfile(str(generated)).work_dir == str(run_dir)
+    assert (run_dir / 'iter_1.pth').is_file() and not (tmp_path / 'work_dirs').exists()
+
+    run_experiments.main(['--resume', str(run_dir), '--cfg-options', 'train_cfg.max_iters=2',
+                          'param_scheduler.0.max_iters=2', 'param_scheduler.0.end=2'])
+    first, resumed = runners
+    assert (first.start_iter, first.iter) == (0, 1)
+    assert (resumed.start_iter, resumed.iter) == (1, 2)
+    assert resumed.work_dir == str(run_dir)
+    assert sorted(p.name for p in run_dir.glob('*.pth')) == ['iter_1.pth', 'iter_2.pth']
+    assert (run_dir / 'last_checkpoint').read_text().strip().endswith('iter_2.pth')
+    assert Config.fromfile(str(run_dir / f'{generated.stem}.py')).train_cfg.max_iters == 2  # re-dumped
+    assert len(list((tmp_path / 'generated' / 'local-7').glob('*.py'))) == 1  # no new run was generated
+
+    args = run_experiments.parse_args(['--config', str(config), '--resume', str(run_dir)])
+    assert args.resume_from == run_dir / 'iter_2.pth'
+    args = run_experiments.parse_args(['--resume', str(run_dir / 'iter_1.pth')])
+    assert (args.resume_from, args.run_config) == (run_dir / 'iter_1.pth', run_dir / f'{generated.stem}.py')
+    assert run_experiments.parse_args(['--config', str(config), '--resume']).resume is run_experiments.RESUME_LATEST
+
+
+@pytest.mark.parametrize('argv, message', [
+    ([], 'give --config CFG to start a run, or --resume RUN_DIR to continue one'),
+    (['--resume'], 'give --config CFG to start a run, or --resume RUN_DIR to continue one'),
+    (['--config', 'configs/nope.py'], '--config configs/nope.py: no such config file'),
+    (['--resume', 'nope/iter_1.pth'], '--resume nope/iter_1.pth: no such checkpoint or run directory'),
+    (['--resume', '{run}', '--startup-test'], '--debug and --startup-test start a new run'),
+])
+def test_missing_config_or_run_errors_clearly(argv, message, tmp_path, capsys):
+    argv = [arg.format(run=tmp_path) for arg in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        run_experiments.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_resume_of_a_directory_without_checkpoint_or_config_errors_clearly(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        run_experiments.parse_args(['--resume', str(tmp_path)])
+    assert 'no checkpoint (latest.pth, last_checkpoint or iter_<n>.pth)' in capsys.readouterr().err
+    (tmp_path / 'iter_3.pth').touch()
+    (tmp_path / 'iter_12.pth').touch()
+    (tmp_path / 'a.py').touch()
+    (tmp_path / 'b.py').touch()
+    with pytest.raises(SystemExit):
+        run_experiments.parse_args(['--resume', str(tmp_path)])
+    assert "cannot tell the run config" in capsys.readouterr().err
+    assert latest_checkpoint(tmp_path) == tmp_path / 'iter_12.pth'

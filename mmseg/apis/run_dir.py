@@ -15,7 +15,8 @@ class RunFiles(NamedTuple):
     checkpoint: Path
 
 
-def _find_config(run_dir: Path) -> Path:
+def find_run_config(run_dir: Path) -> Path:
+    """The config of a run directory (see the module docstring)."""
     own = run_dir / f'{run_dir.name}.py'
     if own.is_file():
         return own
@@ -31,7 +32,8 @@ def _find_config(run_dir: Path) -> Path:
         f'found {[p.name for p in candidates] or "no .py/.json file"}')
 
 
-def _find_checkpoint(run_dir: Path) -> Path:
+def latest_checkpoint(run_dir: Path) -> Path:
+    """The latest checkpoint of a run directory (see the module docstring)."""
     latest = run_dir / 'latest.pth'
     if latest.is_file():
         return latest
@@ -52,4 +54,4 @@ def find_run_files(run_dir: Union[str, Path]) -> RunFiles:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f'Run directory not found: {run_dir}')
-    return RunFiles(_find_config(run_dir), _find_checkpoint(run_dir))
+    return RunFiles(find_run_config(run_dir), latest_checkpoint(run_dir))
