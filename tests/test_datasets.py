@@ -55,9 +55,9 @@ def write_image(path: Path, height: int, width: int, seed: int) -> np.ndarray:
 
 
 def label_ids(height: int, width: int, seed: int) -> np.ndarray:
-    """Blocks of Cityscapes label ids."""
+    """Blocks of Cityscapes label ids, ``height`` x ``width``."""
     blocks = np.random.RandomState(seed).choice(LABEL_IDS, (4, 4))
-    return np.kron(blocks, np.ones((height // 4, width // 4), np.uint8))
+    return np.kron(blocks, np.ones((-(-height // 4), -(-width // 4)), np.uint8))[:height, :width]
 
 
 def write_label(path: Path, array: np.ndarray, palette: bool = False) -> None:

@@ -12,6 +12,7 @@ from PIL import Image
 from mmseg.datasets.conversion import CITYSCAPES_ID_TO_TRAIN_ID, convert_id_label_dataset, read_palette_label
 from mmseg.datasets.transforms import (LoadAnnotations, PackSegInputs, PhotoMetricDistortion, RandomCrop,
                                        RandomFlip, Resize)
+from mmseg.datasets.transforms.loading import LoadImageFromFile as MMSegLoadImageFromFile
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import DATASETS, TRANSFORMS
 
@@ -51,7 +52,8 @@ def test_registry_resolves_the_reference_transforms():
                       ('PhotoMetricDistortion', PhotoMetricDistortion)]:
         assert type(TRANSFORMS.build(dict(type=name, **({'scale': (8, 8)} if name == 'Resize' else {}),
                                           **({'crop_size': 4} if name == 'RandomCrop' else {})))) is cls
-    assert type(TRANSFORMS.build(dict(type='LoadImageFromFile'))) is LoadImageFromFile  # mmcv's, via the parent
+    loader = TRANSFORMS.build(dict(type='LoadImageFromFile'))  # mmcv's, subclassed for errors naming the file
+    assert type(loader) is MMSegLoadImageFromFile and isinstance(loader, LoadImageFromFile)
 
 
 @pytest.mark.parametrize('size, scale, expected', [

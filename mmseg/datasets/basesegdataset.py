@@ -38,6 +38,8 @@ class BaseSegDataset(BaseDataset):
     """
 
     METAINFO: dict = dict()
+    #: Expected folder layout and how the labels are made, quoted by the missing-file errors.
+    LAYOUT: str = ''
 
     def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png', ann_file: str = '',
                  metainfo: Optional[Mapping] = None, data_root: str = '', data_prefix: Optional[dict] = None,
@@ -68,6 +70,15 @@ class BaseSegDataset(BaseDataset):
         """Whether the samples carry a ``seg_map_path`` (``data_prefix`` has ``seg_map_path``)."""
         return 'seg_map_path' in self.data_prefix
 
+    def _expected_layout(self) -> str:
+        """``LAYOUT``, or the layout implied by ``data_prefix`` and the suffixes."""
+        if self.LAYOUT:
+            return self.LAYOUT
+        layout = f"{self.data_prefix['img_path']}/**/<name>{self.img_suffix}"
+        if self.with_labels:
+            layout += f" and {self.data_prefix['seg_map_path']}/**/<name>{self.seg_map_suffix}"
+        return layout
+
     def _image_names(self, img_dir: str) -> List[str]:
         """Image paths relative to ``img_dir``, without ``img_suffix``."""
         name = type(self).__name__
@@ -86,7 +97,8 @@ class BaseSegDataset(BaseDataset):
             return names
         files = list(scandir(img_dir, self.img_suffix, recursive=True))
         if not files:
-            raise FileNotFoundError(f'{name}: no images ending in {self.img_suffix!r} below {img_dir!r}')
+            raise FileNotFoundError(f'{name}: no images ending in {self.img_suffix!r} below {img_dir!r}. '
+                                    f'Expected layout: {self._expected_layout()}')
         if self.sort_files:
             files.sort()
         return [f[:-len(self.img_suffix)] for f in files]
@@ -96,11 +108,13 @@ class BaseSegDataset(BaseDataset):
         name = type(self).__name__
         img_dir = self.data_prefix['img_path']
         if not osp.isdir(img_dir):
-            raise FileNotFoundError(f'{name}: image folder {img_dir!r} does not exist')
+            raise FileNotFoundError(f'{name}: image folder {img_dir!r} does not exist. '
+                                    f'Expected layout: {self._expected_layout()}')
         seg_dir = self.data_prefix.get('seg_map_path')
         if seg_dir is not None and not osp.isdir(seg_dir):
-            raise FileNotFoundError(f'{name}: label folder {seg_dir!r} does not exist (data_prefix seg_map_path); '
-                                    'omit seg_map_path for a data set without labels')
+            raise FileNotFoundError(f'{name}: label folder {seg_dir!r} does not exist (data_prefix seg_map_path; '
+                                    'omit it for a data set without labels). '
+                                    f'Expected layout: {self._expected_layout()}')
         data_list = []
         missing = []
         for stem in self._image_names(img_dir):
@@ -114,6 +128,6 @@ class BaseSegDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{name}: {len(missing)} of {len(data_list)} images have no label file in {seg_dir!r} '
                 f'(seg_map_suffix {self.seg_map_suffix!r}); first: {missing[0]["seg_map_path"]!r} for image '
-                f'{missing[0]["img_path"]!r}. Train-id labels are written by tools/convert_datasets/*.py')
+                f'{missing[0]["img_path"]!r}. Expected layout: {self._expected_layout()}')
         print_log(f'{name}: loaded {len(data_list)} images from {img_dir}', logger='current')
         return data_list

@@ -21,6 +21,9 @@ class CityscapesDataset(BaseSegDataset):
     """
 
     METAINFO = dict(classes=CITYSCAPES_CLASSES, palette=CITYSCAPES_PALETTE)
+    LAYOUT = ('data/cityscapes/leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png and '
+              'data/cityscapes/gtFine/<split>/<city>/<stem>_gtFine_labelTrainIds.png (convert the labels with '
+              '`python tools/convert_datasets/cityscapes.py data/cityscapes`)')
 
     def __init__(self, img_suffix: str = '_leftImg8bit.png', seg_map_suffix: str = '_gtFine_labelTrainIds.png',
                  **kwargs: Any) -> None:

@@ -9,13 +9,15 @@ DAFormer converters:
 - ``samples_with_class.json``: ``{"<train id>": [[path, pixels], ...]}``, classes in first-seen order.
 
 Every file is written to a hidden temporary file and moved into place, so a re-run overwrites
-complete files only.
+complete files only. Label ids the data set does not define are mapped to 255 like the void ids
+and reported in one warning per run.
 """
 import json
 import os
+import warnings
 from functools import partial
 from multiprocessing import Pool
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -40,10 +42,16 @@ SYNTHIA_ID_TO_TRAIN_ID: Dict[int, int] = {
     3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 16: 9, 1: 10, 10: 11, 17: 12, 8: 13, 18: 14,
     19: 15, 20: 16, 12: 17, 11: 18
 }
+# All ids of each label set, the void ones (-> 255) included: 0..33 for Cityscapes and GTA, 0..22 for
+# SYNTHIA (13 parking slot, 14 road work and 22 lane marking -> 255).
+CITYSCAPES_LABEL_IDS = frozenset(label.id for label in CITYSCAPES_LABELS if label.id >= 0)
+SYNTHIA_LABEL_IDS = frozenset(range(23))
 # GTA / SYNTHIA label files end in a digit, so converted *_labelTrainIds.png files are skipped.
 DIGIT_PNG_SUFFIXES = tuple(f'{i}.png' for i in range(10))
 
 ClassStats = Dict[Any, Any]
+IdCounts = Dict[int, int]
+MAX_LISTED_IDS = 10
 
 
 def to_train_ids(label: np.ndarray, id_to_train_id: Mapping[int, int]) -> np.ndarray:
@@ -57,6 +65,30 @@ def to_train_ids(label: np.ndarray, id_to_train_id: Mapping[int, int]) -> np.nda
     train_ids = np.full(label.shape, IGNORE_INDEX, dtype=np.uint8)
     train_ids[inside] = lut[label[inside]]
     return train_ids
+
+
+def unknown_ids(label: np.ndarray, label_ids: Collection[int]) -> IdCounts:
+    """Pixel count of each id in ``label`` that is not in ``label_ids``."""
+    unknown = label[~np.isin(label, list(label_ids))]
+    ids, counts = np.unique(unknown, return_counts=True)
+    return {int(i): int(n) for i, n in zip(ids, counts)}
+
+
+def warn_unknown_ids(dataset: str, unknown_per_file: Sequence[Tuple[str, IdCounts]]) -> None:
+    """One warning summing the ``(label file, unknown id counts)`` of a conversion run, if any."""
+    bad = [(path, counts) for path, counts in unknown_per_file if counts]
+    if not bad:
+        return
+    totals: IdCounts = {}
+    for _, counts in bad:
+        for i, n in counts.items():
+            totals[i] = totals.get(i, 0) + n
+    listed = ', '.join(f'{i}: {n}' for i, n in sorted(totals.items())[:MAX_LISTED_IDS])
+    if len(totals) > MAX_LISTED_IDS:
+        listed += f', ... ({len(totals)} ids)'
+    warnings.warn(f'{dataset}: {sum(totals.values())} pixels in {len(bad)} of {len(unknown_per_file)} label files '
+                  f'have ids outside the {dataset} label table and were mapped to 255 (ignore); pixels per id: '
+                  f'{{{listed}}}; first file: {bad[0][0]!r}', stacklevel=3)
 
 
 def class_stats(train_ids: np.ndarray, num_classes: int = NUM_CLASSES) -> Dict[int, int]:
@@ -151,26 +183,39 @@ def read_synthia_label(path: str) -> np.ndarray:
     return label[:, :, -1]
 
 
-def convert_label_file(path: str, read_label: Callable[[str], np.ndarray],
-                       id_to_train_id: Mapping[int, int]) -> ClassStats:
-    """Write ``<name>_labelTrainIds.png`` next to the ``<name>.png`` label; return its class stats."""
-    train_ids = to_train_ids(read_label(path), id_to_train_id)
+def convert_label_file(path: str, read_label: Callable[[str], np.ndarray], id_to_train_id: Mapping[int, int],
+                       label_ids: Collection[int]) -> Tuple[ClassStats, IdCounts]:
+    """Write ``<name>_labelTrainIds.png`` next to the ``<name>.png`` label.
+
+    Returns its class stats and the pixel counts of its ids outside ``label_ids``.
+    """
+    label = read_label(path)
+    train_ids = to_train_ids(label, id_to_train_id)
     out_file = path[:-len('.png')] + TRAIN_ID_SUFFIX
     write_png(out_file, train_ids)
-    return {**class_stats(train_ids), 'file': out_file}
+    return {**class_stats(train_ids), 'file': out_file}, unknown_ids(label, label_ids)
 
 
 def convert_id_label_dataset(data_root: str, gt_dir: str, out_dir: Optional[str], nproc: int,
                              read_label: Callable[[str], np.ndarray], id_to_train_id: Mapping[int, int],
-                             dataset: str) -> List[ClassStats]:
-    """Convert every ``<digits>.png`` below ``data_root/gt_dir`` (GTA, SYNTHIA) and save the class stats."""
+                             dataset: str, label_ids: Optional[Collection[int]] = None) -> List[ClassStats]:
+    """Convert every ``<digits>.png`` below ``data_root/gt_dir`` (GTA, SYNTHIA) and save the class stats.
+
+    ``label_ids`` are the ids the data set defines (default: 0 to the largest id of the table);
+    pixels of other ids are counted in a warning.
+    """
     label_dir = os.path.join(data_root, gt_dir)
     require_dir(label_dir, f'{dataset} label folder')
     files = scan_files(label_dir, DIGIT_PNG_SUFFIXES)
     if not files:
         raise FileNotFoundError(f'no {dataset} label PNGs (names ending in a digit + ".png") in {label_dir!r}')
-    convert = partial(convert_label_file, read_label=read_label, id_to_train_id=id_to_train_id)
-    sample_class_stats = track_parallel(convert, files, nproc, f'{dataset} labels')
+    if label_ids is None:
+        label_ids = range(max(id_to_train_id) + 1)
+    convert = partial(convert_label_file, read_label=read_label, id_to_train_id=id_to_train_id,
+                      label_ids=label_ids)
+    results = track_parallel(convert, files, nproc, f'{dataset} labels')
+    warn_unknown_ids(dataset, [(path, unknown) for path, (_, unknown) in zip(files, results)])
+    sample_class_stats = [stats for stats, _ in results]
     out_dir = out_dir or data_root
     os.makedirs(out_dir, exist_ok=True)
     save_class_stats(out_dir, sample_class_stats)
@@ -182,8 +227,12 @@ POLYGONS_SUFFIX = '_polygons.json'
 LABEL_IDS_SUFFIX = '_labelIds.png'
 
 
-def cityscapes_train_ids(base: str) -> np.ndarray:
-    """Train ids of ``<base>_polygons.json`` rendered by cityscapesscripts, else of ``<base>_labelIds.png``."""
+def cityscapes_train_ids(base: str) -> Tuple[np.ndarray, IdCounts]:
+    """Train ids of ``<base>_polygons.json`` rendered by cityscapesscripts, else of ``<base>_labelIds.png``.
+
+    Also returns the pixel counts of label ids that Cityscapes does not define (label-id files only;
+    cityscapesscripts rejects unknown polygon labels).
+    """
     polygons = base + POLYGONS_SUFFIX
     if os.path.exists(polygons):
         annotation = Annotation()
@@ -192,18 +241,22 @@ def cityscapes_train_ids(base: str) -> np.ndarray:
             image = createLabelImage(annotation, 'trainIds')
         except SystemExit:  # cityscapesscripts exits on an unknown label name
             raise ValueError(f'{polygons}: unknown Cityscapes label name') from None
-        return np.asarray(image)
-    return to_train_ids(read_palette_label(base + LABEL_IDS_SUFFIX), CITYSCAPES_ID_TO_TRAIN_ID)
+        return np.asarray(image), {}
+    label = read_palette_label(base + LABEL_IDS_SUFFIX)
+    return to_train_ids(label, CITYSCAPES_ID_TO_TRAIN_ID), unknown_ids(label, CITYSCAPES_LABEL_IDS)
 
 
-def convert_cityscapes_label(base: str, gt_root: str) -> Optional[ClassStats]:
-    """Write ``<base>_labelTrainIds.png``; return its class stats for the train split, else None."""
+def convert_cityscapes_label(base: str, gt_root: str) -> Tuple[Optional[ClassStats], IdCounts]:
+    """Write ``<base>_labelTrainIds.png``.
+
+    Returns its class stats for the train split (else None) and the counts of unknown label ids.
+    """
     out_file = base + TRAIN_ID_SUFFIX
-    train_ids = cityscapes_train_ids(base)
+    train_ids, unknown = cityscapes_train_ids(base)
     write_png(out_file, train_ids)
     if os.path.relpath(base, gt_root).split(os.sep)[0] != 'train':
-        return None
-    return {**class_stats(train_ids), 'file': out_file}
+        return None, unknown
+    return {**class_stats(train_ids), 'file': out_file}, unknown
 
 
 def cityscapes_label_bases(gt_root: str) -> List[str]:
@@ -221,8 +274,9 @@ def convert_cityscapes(data_root: str, gt_dir: str = 'gtFine', out_dir: Optional
     if not bases:
         raise FileNotFoundError(f'no *{POLYGONS_SUFFIX} or *{LABEL_IDS_SUFFIX} files below {gt_root!r}; '
                                 'expected <split>/<city>/<stem>_gtFine_polygons.json')
-    stats = track_parallel(partial(convert_cityscapes_label, gt_root=gt_root), bases, nproc, 'Cityscapes labels')
-    sample_class_stats = [s for s in stats if s is not None]
+    results = track_parallel(partial(convert_cityscapes_label, gt_root=gt_root), bases, nproc, 'Cityscapes labels')
+    warn_unknown_ids('Cityscapes', [(base + LABEL_IDS_SUFFIX, unknown) for base, (_, unknown) in zip(bases, results)])
+    sample_class_stats = [stats for stats, _ in results if stats is not None]
     out_dir = out_dir or data_root
     os.makedirs(out_dir, exist_ok=True)
     save_class_stats(out_dir, sample_class_stats)

@@ -11,6 +11,8 @@ class GTADataset(BaseSegDataset):
     """``images/00001.png`` with ``labels/00001_labelTrainIds.png`` (written by ``tools/convert_datasets/gta.py``)."""
 
     METAINFO = dict(classes=CITYSCAPES_CLASSES, palette=CITYSCAPES_PALETTE)
+    LAYOUT = ('data/gta/images/<5-digit>.png and data/gta/labels/<5-digit>_labelTrainIds.png '
+              '(convert the labels with `python tools/convert_datasets/gta.py data/gta`)')
 
     def __init__(self, img_suffix: str = '.png', seg_map_suffix: str = '_labelTrainIds.png', **kwargs: Any) -> None:
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

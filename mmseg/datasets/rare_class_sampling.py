@@ -17,14 +17,18 @@ MAX_CROP_RETRIES = 10
 
 
 def _read_json(data_root: str, name: str):
+    """``data_root/name`` parsed; a missing or broken file is an error that names the converter."""
     path = osp.join(data_root, name)
+    run_converter = (f'it is written by the dataset converter: run `python tools/convert_datasets/gta.py {data_root}` '
+                     '(synthia.py or cityscapes.py for those sources), or set rare_class_sampling=None')
     if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'{path} not found. Rare class sampling reads {name} from the source data root; it is written by '
-            f'the dataset converter, e.g. `python tools/convert_datasets/gta.py {data_root}` '
-            f'(synthia.py or cityscapes.py for those sources).')
+        raise FileNotFoundError(f'{path} not found. Rare class sampling reads {name} from the source data root; '
+                                f'{run_converter}.')
     with open(path) as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path} is not valid JSON ({error}); {run_converter}.') from None
 
 
 def get_rcs_class_probs(data_root_or_stats: Union[str, Sequence[dict]],

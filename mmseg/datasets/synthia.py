@@ -14,6 +14,8 @@ class SynthiaDataset(BaseSegDataset):
     """
 
     METAINFO = dict(classes=CITYSCAPES_CLASSES, palette=CITYSCAPES_PALETTE)
+    LAYOUT = ('data/synthia/RGB/<7-digit>.png and data/synthia/GT/LABELS/<7-digit>_labelTrainIds.png '
+              '(convert the labels with `python tools/convert_datasets/synthia.py data/synthia`)')
 
     def __init__(self, img_suffix: str = '.png', seg_map_suffix: str = '_labelTrainIds.png', **kwargs: Any) -> None:
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

@@ -7,6 +7,7 @@ Renders every ``gtFine/<split>/<city>/<stem>_gtFine_polygons.json`` with citysca
 file exists, to ``<stem>_gtFine_labelTrainIds.png``. Writes ``sample_class_stats.json``,
 ``sample_class_stats_dict.json`` and ``samples_with_class.json`` for the train split and
 ``train.txt``, ``val.txt``, ``test.txt`` (``<city>/<stem>`` per line) into ``data/cityscapes`` (or ``-o``).
+Label ids above 33 become 255 and are counted in a warning.
 """
 import argparse
 import sys

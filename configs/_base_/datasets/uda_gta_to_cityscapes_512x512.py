@@ -6,7 +6,9 @@
 crop_size = (512, 512)  # (H, W)
 source_train_pipeline = [
     dict(type='LoadImageFromFile'),  # OpenCV, BGR uint8
-    dict(type='LoadAnnotations'),  # *_labelTrainIds.png, unchanged uint8
+    # *_labelTrainIds.png, unchanged uint8. A few GTA frames have labels of another size than their
+    # image; the reference resizes both on their own, which 'warn' keeps (with a warning).
+    dict(type='LoadAnnotations', size_mismatch='warn'),
     dict(type='Resize', scale=(1280, 720), keep_ratio=True),  # 1914x1052 -> 1280x704
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),  # up to 10 re-draws
     dict(type='RandomFlip', prob=0.5),  # horizontal

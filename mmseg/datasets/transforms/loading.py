@@ -1,12 +1,41 @@
-"""Loading of label maps (mmseg 0.16 ``LoadAnnotations``)."""
+"""Loading of images (mmcv's ``LoadImageFromFile``, with errors that name the file) and label maps."""
+import logging
 from typing import Optional
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine import fileio
+from mmengine.logging import print_log
 
 from mmseg.registry import TRANSFORMS
+
+
+def _decode_error(transform: str, kind: str, path: str, error: Exception) -> OSError:
+    """The error for a file that was read but could not be decoded, naming it."""
+    return OSError(f'{transform}: cannot decode {kind} {path!r}; is it empty, truncated or not an image? '
+                   f'({type(error).__name__}: {str(error).strip()})')
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile(MMCVLoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` (OpenCV, BGR uint8) whose read errors name the file.
+
+    mmcv's raises an OpenCV error without the path for an empty file, a pillow error without the
+    path with the pillow backend and an ``AssertionError`` for undecodable bytes; this one raises
+    an ``OSError`` naming the file. It is registered under the same name in
+    ``mmseg.registry.TRANSFORMS`` only (mmcv's registry keeps mmcv's class), so the configs'
+    ``dict(type='LoadImageFromFile')`` get it with all of mmcv's arguments.
+    """
+
+    def transform(self, results: dict) -> Optional[dict]:
+        try:
+            return super().transform(results)
+        except Exception as error:  # cv2.error, PIL.UnidentifiedImageError, AssertionError (None image), ...
+            if isinstance(error, OSError) and error.filename:  # file-system errors name the file already
+                raise
+            raise _decode_error(type(self).__name__, 'image', results['img_path'], error) from error
 
 
 @TRANSFORMS.register_module()
@@ -15,29 +44,51 @@ class LoadAnnotations(BaseTransform):
 
     Palette PNGs give their indices, grey PNGs their values, as the reference's
     ``imfrombytes(flag='unchanged', backend='pillow').astype(np.uint8)``. Adds ``gt_seg_map`` to
-    ``results['seg_fields']``. Images are loaded by mmcv's ``LoadImageFromFile`` (OpenCV, BGR uint8).
+    ``results['seg_fields']``. If the image is loaded (``ori_shape`` in ``results``), the label must
+    have its original size (``size_mismatch='error'``); the reference resized such pairs
+    independently without a word, which ``size_mismatch='warn'`` keeps (with a warning naming both
+    files).
 
     Args:
         imdecode_backend: ``mmcv.imfrombytes`` backend.
         backend_args: ``mmengine.fileio`` backend arguments.
+        size_mismatch: ``'error'`` or ``'warn'`` for a label whose size differs from its image's.
     """
 
-    def __init__(self, imdecode_backend: str = 'pillow', backend_args: Optional[dict] = None) -> None:
+    def __init__(self, imdecode_backend: str = 'pillow', backend_args: Optional[dict] = None,
+                 size_mismatch: str = 'error') -> None:
+        if size_mismatch not in ('error', 'warn'):
+            raise ValueError(f"LoadAnnotations: size_mismatch={size_mismatch!r}; expected 'error' or 'warn'")
         self.imdecode_backend = imdecode_backend
         self.backend_args = backend_args
+        self.size_mismatch = size_mismatch
 
     def transform(self, results: dict) -> dict:
         path = results.get('seg_map_path')
         if path is None:
             raise KeyError(f'LoadAnnotations: sample {results.get("img_path")!r} has no seg_map_path; the data set '
                            'was built without labels (no seg_map_path in data_prefix), so drop LoadAnnotations')
-        label = mmcv.imfrombytes(fileio.get(path, backend_args=self.backend_args), flag='unchanged',
-                                 backend=self.imdecode_backend)
+        data = fileio.get(path, backend_args=self.backend_args)
+        try:
+            label = mmcv.imfrombytes(data, flag='unchanged', backend=self.imdecode_backend)
+            if label is None:  # OpenCV backend, undecodable bytes
+                raise ValueError('no image decoded')
+        except Exception as error:  # PIL.UnidentifiedImageError, truncated file, cv2.error, ...
+            raise _decode_error(type(self).__name__, 'label map', path, error) from error
         if label.ndim == 3 and label.shape[2] == 1:
             label = label[:, :, 0]
         if label.ndim != 2:
             raise ValueError(f'LoadAnnotations: {path} has shape {label.shape}; expected a single-channel '
                              'train-id label map (run tools/convert_datasets/*.py)')
+        ori_shape = results.get('ori_shape')
+        if ori_shape is not None and tuple(label.shape) != tuple(ori_shape[:2]):
+            message = (f'LoadAnnotations: label {path!r} is {label.shape[0]}x{label.shape[1]} (HxW) but '
+                       f'image {results.get("img_path")!r} is {ori_shape[0]}x{ori_shape[1]}')
+            if self.size_mismatch == 'error':
+                raise ValueError(message + '; a label map must have the size of its image '
+                                 "(size_mismatch='warn' resizes each on its own, as the reference)")
+            print_log(message + '; both are resized on their own, as the reference', logger='current',
+                      level=logging.WARNING)
         results['gt_seg_map'] = label.astype(np.uint8)
         seg_fields = results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in seg_fields:
@@ -45,4 +96,4 @@ class LoadAnnotations(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(imdecode_backend={self.imdecode_backend!r})'
+        return f'{type(self).__name__}(imdecode_backend={self.imdecode_backend!r}, size_mismatch={self.size_mismatch!r})'
