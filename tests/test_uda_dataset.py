@@ -106,3 +106,10 @@ def test_dacs_trains_on_batches_of_the_uda_dataloader(tmp_path):
     logs = dacs.train_step(batch, optim)
     assert {'decode.loss_seg', 'mix.decode.loss_seg', 'src.loss_imnet_feat_dist'} <= set(logs)
     assert torch.isfinite(logs['mix.decode.loss_seg'])
+
+
+def test_class_without_a_file_above_min_pixels_is_named_with_the_fix(tmp_path):
+    cfg = uda_cfg(tmp_path, dict(min_pixels=600, class_temp=0.01, min_crop_ratio=0.5))  # 'rare3' has 600 train pixels
+    with pytest.raises(ValueError, match=r'no source file has more than min_pixels=600 pixels of class 16 \(train\) '
+                                         r'\(the most in one file is 600, .*set rare_class_sampling.min_pixels below 600'):
+        DATASETS.build(cfg)

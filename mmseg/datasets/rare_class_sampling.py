@@ -10,6 +10,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Uni
 import numpy as np
 import torch
 
+from .cityscapes import CITYSCAPES_CLASSES
+
 NumpyRNG = Union[np.random.RandomState, np.random.Generator]
 Sample = TypeVar('Sample')
 
@@ -58,6 +60,11 @@ def get_rcs_class_probs(data_root_or_stats: Union[str, Sequence[dict]],
     return [c for c, _ in ordered], probs.numpy()
 
 
+def _class_name(c: int) -> str:
+    """`` (<Cityscapes name>)`` for a train id, else ''."""
+    return f' ({CITYSCAPES_CLASSES[c]})' if 0 <= c < len(CITYSCAPES_CLASSES) else ''
+
+
 class RareClassSampler:
     """Draws a rare class, then a source file containing it, and checks the random crop.
 
@@ -81,8 +88,14 @@ class RareClassSampler:
         for c in self.classes:
             self.files[c] = [file.split('/')[-1] for file, pixels in by_class.get(c, []) if pixels > min_pixels]
             if not self.files[c]:
-                raise ValueError(f'rare class sampling: no source file has more than {min_pixels} pixels of '
-                                 f'class {c}; lower min_pixels or check samples_with_class.json')
+                largest = max((pixels for _, pixels in by_class.get(c, [])), default=0)
+                if not largest:
+                    raise ValueError(f'rare class sampling: class {c}{_class_name(c)} is in sample_class_stats.json '
+                                     'but no file of samples_with_class.json has it; re-run the dataset converter')
+                raise ValueError(
+                    f'rare class sampling: no source file has more than min_pixels={min_pixels} pixels of class '
+                    f'{c}{_class_name(c)} (the most in one file is {largest}, per samples_with_class.json); '
+                    f'set rare_class_sampling.min_pixels below {largest}')
 
     @classmethod
     def from_data_root(cls, data_root: str, min_pixels: int, class_temp: float,
