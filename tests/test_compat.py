@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 
@@ -79,3 +80,25 @@ def test_two_process_ddp_on_cpu_averages_gradients():
     expected = torch.full((1, 2), 1.5)  # mean of the per-rank gradients 1 and 2
     torch.testing.assert_close(results[0], expected)
     torch.testing.assert_close(results[1], expected)
+
+
+def test_runner_checkpoints_are_written_atomically(tmp_path, monkeypatch):
+    import mmengine.runner.runner as mmengine_runner
+
+    import mmseg.engine  # noqa: F401  (applies the fixes)
+    from mmseg.engine.compat import save_checkpoint_atomically
+    assert mmengine_runner.save_checkpoint is save_checkpoint_atomically
+    target = tmp_path / 'iter_2.pth'
+    save_checkpoint_atomically(dict(state_dict=dict(w=torch.ones(2))), str(target))
+    assert torch.equal(torch.load(target, weights_only=True)['state_dict']['w'], torch.ones(2))
+
+    def interrupted_save(obj, f, *args, **kwargs):
+        f.write(b'partial')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, 'save', interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint_atomically(dict(state_dict=dict(w=torch.zeros(2))), str(target))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_2.pth']  # no partial or temporary file
+    monkeypatch.undo()
+    assert torch.equal(torch.load(target, weights_only=True)['state_dict']['w'], torch.ones(2))

@@ -229,3 +229,16 @@ def test_argument_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         test_tool.main(['cfg.py', 'ckpt.pth', '--test-set', '--eval', 'mIoU'])
     assert 'no labels' in capsys.readouterr().err
+
+
+def test_acdc_and_dark_zurich_submissions_hold_train_ids(tmp_path):
+    label = np.array([[0, 13, 18], [255, 2, 10]], np.uint8)
+    test_tool.format_result(label, '/data/acdc/rgb_anon/test/GOPR0122_frame_000161_rgb_anon.png', tmp_path,
+                            to_label_id=False, palette=CITYSCAPES_PALETTE)
+    written = Image.open(tmp_path / 'GOPR0122_frame_000161_rgb_anon.png')
+    assert written.mode == 'P' and np.array(written).tolist() == label.tolist()
+    assert written.getpalette()[13 * 3:14 * 3] == [0, 0, 142]  # car
+    test_tool.format_result(label, 'x_leftImg8bit.png', tmp_path, to_label_id=True, palette=CITYSCAPES_PALETTE)
+    assert np.array(Image.open(tmp_path / 'x_leftImg8bit.png')).tolist() == [[7, 26, 33], [0, 11, 23]]
+    assert test_tool.server_uses_label_ids('CityscapesDataset')
+    assert not test_tool.server_uses_label_ids('ACDCDataset') and not test_tool.server_uses_label_ids('DarkZurichDataset')

@@ -158,3 +158,27 @@ def test_nan_loss_stops_the_run_naming_iteration_and_loss_without_a_checkpoint(t
         runner.train()
     assert (tmp_path / 'run' / 'iter_1.pth').is_file()
     assert not (tmp_path / 'run' / 'iter_2.pth').exists()
+
+
+def test_train_tool_seed_deterministic_and_cfg_options(tmp_path):
+    from tools import train as train_tool
+    cfg = experiment_config(tmp_path, max_iters=2)
+    cfg.dump(str(tmp_path / 'exp.py'))
+    args = train_tool.parse_args([str(tmp_path / 'exp.py'), '--seed', '3', '--deterministic', '--work-dir',
+                                  str(tmp_path / 'elsewhere'), '--cfg-options', 'train_cfg.max_iters=5'])
+    built = train_tool.config_from_args(args)
+    assert built.randomness == dict(seed=3, deterministic=True)
+    assert built.work_dir == str(tmp_path / 'elsewhere') and built.train_cfg.max_iters == 5
+    assert train_tool.config_from_args(train_tool.parse_args([str(tmp_path / 'exp.py')])).randomness == dict(seed=0)
+
+
+def test_tensorboard_backend_only_when_installed(monkeypatch):
+    from mmseg.apis import train_config
+    real_find_spec = train_config.importlib.util.find_spec
+    monkeypatch.setattr(train_config.importlib.util, 'find_spec',
+                        lambda name: object() if name == 'tensorboard' else real_find_spec(name))
+    assert [b['type'] for b in train_config.default_visualizer()['vis_backends']] == [
+        'LocalVisBackend', 'TensorboardVisBackend']
+    monkeypatch.setattr(train_config.importlib.util, 'find_spec',
+                        lambda name: None if name == 'tensorboard' else real_find_spec(name))
+    assert [b['type'] for b in train_config.default_visualizer()['vis_backends']] == ['LocalVisBackend']

@@ -133,6 +133,11 @@ def read_bgr(path: str) -> np.ndarray:
     return image
 
 
+def server_uses_label_ids(dataset_type: str) -> bool:
+    """Whether the data set's test server takes Cityscapes label ids (Cityscapes) or train ids (ACDC, Dark Zurich)."""
+    return dataset_type in SERVER_LABEL_ID_DATASETS
+
+
 def format_result(label: np.ndarray, img_path: str, prefix: Path, to_label_id: bool, palette: list) -> None:
     """``<prefix>/<image basename without extension>.png``: 'P' mode, label ids or train ids."""
     out = prefix / f'{Path(img_path).stem}.png'
@@ -174,7 +179,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     prefix = None
     if args.format_only:
         prefix = Path(args.eval_options.get('imgfile_prefix') or Path(args.checkpoint).parent / 'format_results')
-        to_label_id = args.eval_options.get('to_label_id', dataset.__class__.__name__ in SERVER_LABEL_ID_DATASETS)
+        to_label_id = args.eval_options.get('to_label_id', server_uses_label_ids(type(dataset).__name__))
     with torch.no_grad():
         for batch in tqdm(loader, desc='test', unit='img', dynamic_ncols=True):
             data = model.data_preprocessor(batch, False)

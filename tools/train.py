@@ -1,6 +1,7 @@
 """Train a segmentor or a UDA wrapper with mmengine's Runner.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--cfg-options k=v ...]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--seed N] [--deterministic]
+                                 [--cfg-options k=v ...]
     torchrun --nproc_per_node N tools/train.py CONFIG --launcher pytorch
 """
 import argparse
@@ -27,22 +28,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='run directory (default: work_dirs/<config name>)')
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
                         help='resume from CKPT, or from the latest checkpoint of the work dir')
+    parser.add_argument('--seed', type=int, help='random seed (default: the config\'s randomness.seed)')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms (cuDNN and torch.use_deterministic_algorithms); slower')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, k=v')
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The config file with the command-line overrides applied."""
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir:
         cfg.work_dir = args.work_dir
+    if args.seed is not None or args.deterministic:
+        cfg.randomness = dict(cfg.get('randomness') or {})
+        if args.seed is not None:
+            cfg.randomness['seed'] = args.seed
+        if args.deterministic:
+            cfg.randomness['deterministic'] = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfg = config_from_args(args)
     if args.launcher == 'pytorch':
         init_distributed(cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
     Runner.from_cfg(runner_config(cfg, args.launcher)).train()

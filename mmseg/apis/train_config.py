@@ -3,9 +3,11 @@
 An experiment config has a segmentor ``model`` and, for UDA, a ``uda`` wrapper config; the Runner
 gets ``model = dict(**uda, model=<segmentor>, max_iters=train_cfg.max_iters, work_dir=<run dir>)``
 (``work_dir`` unless ``uda`` sets it; the wrapper writes its debug images there). Without ``uda`` the
-segmentor is trained as it is (source-only or target-only).
+segmentor is trained as it is (source-only or target-only). Without a ``visualizer`` config, scalars
+go to the run directory's JSON file and, when ``tensorboard`` is installed, to TensorBoard.
 """
 import copy
+import importlib.util
 import os
 
 from mmengine.config import Config
@@ -28,4 +30,14 @@ def runner_config(cfg: Config, launcher: str = 'none') -> Config:
     cfg.launcher = launcher
     if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = ddp_wrapper_cfg(find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if cfg.get('visualizer') is None:
+        cfg.visualizer = default_visualizer()
     return cfg
+
+
+def default_visualizer() -> dict:
+    """Scalars to ``<run>/<timestamp>/vis_data/scalars.json``, and to TensorBoard when it is installed."""
+    backends = [dict(type='LocalVisBackend')]
+    if importlib.util.find_spec('tensorboard') is not None:
+        backends.append(dict(type='TensorboardVisBackend'))
+    return dict(type='Visualizer', vis_backends=backends)

@@ -9,8 +9,12 @@
    ``device_ids=[LOCAL_RANK]``, which fails without CUDA. :func:`init_distributed`
    creates the process group itself (gloo on CPU, nccl on GPU) before mmengine looks
    at it, and :func:`ddp_wrapper_cfg` gives DDP ``device_ids=None`` on CPU.
+3. mmengine's ``save_checkpoint`` writes the file in place, so a run killed while saving leaves
+   a truncated ``iter_N.pth`` that resume would pick. :func:`save_checkpoint_atomically` writes
+   local checkpoints to a temporary file in the same folder and renames it.
 """
 import os
+import tempfile
 from typing import Optional
 
 import numpy as np
@@ -64,9 +68,29 @@ def ddp_wrapper_cfg(find_unused_parameters: bool = False) -> dict:
     return cfg
 
 
+def save_checkpoint_atomically(checkpoint: dict, filename: str, **kwargs) -> None:
+    """mmengine's ``save_checkpoint``; a local file appears complete or not at all."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    if '://' in str(filename) or kwargs.get('backend_args') or kwargs.get('file_client_args'):
+        mmengine_checkpoint.save_checkpoint(checkpoint, filename, **kwargs)
+        return
+    folder = os.path.dirname(os.path.abspath(filename))
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(filename)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(handle, 'wb') as f:
+            torch.save(checkpoint, f)
+        os.replace(tmp, filename)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def apply_compat() -> None:
     """Apply the process-wide fixes once (idempotent)."""
     global _APPLIED
     if not _APPLIED:
+        from mmengine.runner import runner as mmengine_runner
         allow_mmengine_checkpoint_classes()
+        mmengine_runner.save_checkpoint = save_checkpoint_atomically
         _APPLIED = True
