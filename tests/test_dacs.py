@@ -154,6 +154,31 @@ def test_source_only_trains_the_student_on_the_source_alone():
     assert any(not torch.equal(a, b) for a, b in zip(student_before, dacs.model.parameters()))
 
 
+def test_source_only_augment_gives_the_source_the_strong_augmentation_of_dacs():
+    from mmseg.models.utils.dacs_transforms import get_mean_std, strong_transform
+    with pytest.raises(ValueError, match='needs source_only=True'):
+        _build(source_only_augment=True)
+    dacs = _build(source_only=True, source_only_augment=True, imnet_feature_dist_lambda=0)
+    seen = []
+    original = dacs.model.forward_train
+    dacs.model.forward_train = lambda img, *args, **kwargs: seen.append(img.detach().clone()) or original(
+        img, *args, **kwargs)
+    data = _batch()
+    source = dacs.data_preprocessor(dict(inputs=data['inputs'], data_samples=copy.deepcopy(data['data_samples'])),
+                                    True)
+    _seed(5)
+    dacs.train_step(data, _optim(dacs))
+    _seed(5)  # replay the draws of the iteration: jitter and blur switches, then per image the jitter and sigma
+    means, stds = get_mean_std([s.metainfo for s in source['data_samples']], 'cpu')
+    params = dict(mix=None, color_jitter=random.uniform(0, 1), color_jitter_s=0.2, color_jitter_p=0.2,
+                  blur=random.uniform(0, 1), mean=means[0].unsqueeze(0), std=stds[0].unsqueeze(0))
+    assert params['color_jitter'] > 0.2 or params['blur'] > 0.5  # seed 5 augments
+    img = source['inputs']
+    expected = torch.cat([strong_transform(params, data=img[i:i + 1])[0] for i in range(img.shape[0])])
+    torch.testing.assert_close(seen[0], expected)
+    assert not torch.allclose(seen[0], img)
+
+
 def test_an_unknown_uda_key_is_named():
     with pytest.raises(TypeError, match="unexpected keyword argument 'pseudo_treshold'"):
         MODELS.build(dict(copy.deepcopy(DACS_CFG), pseudo_treshold=0.9))

@@ -45,6 +45,9 @@ class DACS(UDADecorator):
         work_dir: run directory; debug images go to ``<work_dir>/class_mix_debug`` (None: no images).
         print_grad_magnitude: log the gradient magnitude of each loss.
         source_only: train on the source only (``dacs_srconly``): no teacher, no mixing.
+        source_only_augment: with ``source_only``, give each source image the strong augmentation
+            that DACS gives the mixed images (colour jitter and blur, same parameters and draws), so a
+            source-only baseline has the same photometric augmentation as self-training.
         entropy_balance: EBDA, ``dict(target=0.4, weight=0.1, second_forward=False)`` or None (off).
             The loss is computed on the logits of the mixed-image forward and back-propagated with
             the mixed loss (one pass, the same gradient as a separate backward of that forward);
@@ -59,7 +62,8 @@ class DACS(UDADecorator):
                  imnet_feature_dist_scale_min_ratio: Optional[float] = None, mix: str = 'class',
                  blur: bool = True, color_jitter_strength: float = 0.2, color_jitter_probability: float = 0.2,
                  debug_img_interval: int = 1000, print_grad_magnitude: bool = False, source_only: bool = False,
-                 entropy_balance: Optional[dict] = None, work_dir: Optional[str] = None, **kwargs):
+                 entropy_balance: Optional[dict] = None, work_dir: Optional[str] = None,
+                 source_only_augment: bool = False, **kwargs):
         super().__init__(model=model, max_iters=max_iters, **kwargs)
         if mix not in MIX_MODES:
             raise ValueError(f'DACS mix={mix!r}; expected one of {MIX_MODES}')
@@ -80,7 +84,10 @@ class DACS(UDADecorator):
         self.debug_img_interval = debug_img_interval
         self.work_dir = work_dir
         self.print_grad_magnitude = print_grad_magnitude
+        if source_only_augment and not source_only:
+            raise ValueError('DACS source_only_augment=True needs source_only=True (DACS augments the mixed images)')
         self.source_only = source_only
+        self.source_only_augment = source_only_augment
         self.entropy_balance = None
         if entropy_balance is not None:
             check_config_keys(entropy_balance, ('target', 'weight', 'second_forward'), 'DACS entropy_balance')
@@ -133,6 +140,9 @@ class DACS(UDADecorator):
             blur=random.uniform(0, 1) if self.blur else 0,
             mean=means[0].unsqueeze(0),  # the same normalisation for the whole batch, as the reference
             std=stds[0].unsqueeze(0))
+
+        if self.source_only_augment:
+            img = torch.cat([strong_transform(strong_parameters, data=img[i:i + 1])[0] for i in range(batch_size)])
 
         # source: supervised loss (graph kept for the feature distance)
         clean_losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg, return_feat=True)
