@@ -1,5 +1,6 @@
 """Launch experiments as the reference does.
 
+    python run_experiments.py --exp ID [--seeds S ...] [--dry-run] [--startup-test] [--debug]
     python run_experiments.py --config CFG [--debug] [--startup-test] [--work-dir DIR] [--resume [CKPT]]
     python run_experiments.py --resume RUN_DIR_OR_CKPT [--work-dir DIR] [--cfg-options k=v ...]
 
@@ -8,6 +9,13 @@
 ``configs/generated/local-<exp>[-startup]/<run>.py``, then trains it with ``tools/train.py`` in the
 run directory ``work_dirs/local-<exp>[-startup]/<run>/`` (or ``--work-dir``). The generated file
 alone reproduces the run.
+
+``--exp ID`` expands experiment ID of ``experiments.py`` into one config per run (all seeds, or
+``--seeds``; ``--startup-test`` keeps seed 0 as the reference), writes them to
+``configs/generated/local-exp<ID>[-startup]/<date>_<name>_<uuid5>.py`` (run directories
+``work_dirs/local-exp<ID>[-startup]/<run>/``) and trains them one after the other, each in its own
+process; a failed run is reported and the next one starts. ``--dry-run`` only writes and lists them.
+Members whose components do not exist yet are listed as left out.
 
 ``--resume`` continues a run:
 - ``--resume RUN_DIR`` (or ``--resume RUN_DIR/iter_N.pth``) without ``--config`` trains the config
@@ -30,13 +38,15 @@ import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmengine.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent
+CONFIG_ROOT = REPO_ROOT / 'configs'
 sys.path.insert(0, str(REPO_ROOT))
 
+import experiments  # noqa: E402
 from mmseg.apis.run_dir import find_run_config, latest_checkpoint  # noqa: E402
 from tools import train  # noqa: E402
 
@@ -88,11 +98,12 @@ def debug_overrides(cfg: Config) -> dict:
 
 def startup_test_overrides(cfg: Config) -> dict:
     """Reference ``--startup-test``: log level ERROR, 2 iterations, evaluation and checkpoint interval 100
-    without a final checkpoint. Iteration-based schedulers that end at ``train_cfg.max_iters`` are cut
+    without a final checkpoint (``val_begin`` past the end: mmengine would otherwise evaluate at the last
+    iteration, which the reference's interval rule does not). Iteration-based schedulers that end at ``train_cfg.max_iters`` are cut
     to 2 iterations too, as the reference's poly schedule follows ``runner.max_iters``."""
     overrides = dict(
         log_level='ERROR',
-        train_cfg=dict(max_iters=STARTUP_TEST_ITERS, val_interval=100),
+        train_cfg=dict(max_iters=STARTUP_TEST_ITERS, val_interval=100, val_begin=STARTUP_TEST_ITERS + 1),
         default_hooks=dict(checkpoint=_hook_override(cfg, 'checkpoint', 'CheckpointHook', by_epoch=False,
                                                      interval=100, save_last=False)))
     old_iters = (cfg.get('train_cfg') or {}).get('max_iters')
@@ -107,6 +118,33 @@ def startup_test_overrides(cfg: Config) -> dict:
     return overrides
 
 
+def write_config(out_file: Path, header: str, bases: List[str], entries: dict) -> None:
+    """Write a config file ``_base_ = bases`` plus ``key = value`` lines, atomically."""
+    lines = [header, f'_base_ = {bases!r}'] + [f'{key} = {_literal(value)}' for key, value in entries.items()]
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_file.with_suffix('.py.tmp')
+    tmp.write_text('\n'.join(lines) + '\n')
+    tmp.replace(out_file)
+
+
+def flag_overrides(cfg: Config, debug: bool, startup_test: bool) -> dict:
+    """The ``--debug`` / ``--startup-test`` overrides for ``cfg``."""
+    overrides = {}
+    if debug:
+        overrides = _merge(overrides, debug_overrides(cfg))
+    if startup_test:
+        overrides = _merge(overrides, startup_test_overrides(cfg))
+    return overrides
+
+
+def run_identity(exp_name: str, name: str, gen_root: Path, work_root: Path,
+                 work_dir: Optional[str]) -> Tuple[Path, dict]:
+    """The run's config path and its ``name``, ``work_dir`` and ``git_rev`` entries."""
+    run_name = f'{datetime.now().strftime("%y%m%d_%H%M")}_{name}_{uuid.uuid4().hex[:5]}'
+    entries = dict(name=run_name, work_dir=str(work_dir or work_root / exp_name / run_name), git_rev=git_revision())
+    return gen_root / exp_name / f'{run_name}.py', entries
+
+
 def generate_run_config(config: str, gen_root: Path, work_root: Path, *, debug: bool = False,
                         startup_test: bool = False, work_dir: Optional[str] = None,
                         machine: str = 'local') -> Path:
@@ -114,28 +152,53 @@ def generate_run_config(config: str, gen_root: Path, work_root: Path, *, debug: 
     return its path."""
     cfg = Config.fromfile(config)
     exp_name = f'{machine}-{cfg.get("exp", "basic")}' + ('-startup' if startup_test else '')
-    run_name = f'{datetime.now().strftime("%y%m%d_%H%M")}_{cfg.get("name", Path(config).stem)}_{uuid.uuid4().hex[:5]}'
-    out_file = gen_root / exp_name / f'{run_name}.py'
-    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file, entries = run_identity(exp_name, cfg.get('name', Path(config).stem), gen_root, work_root, work_dir)
     base = os.path.relpath(Path(config).resolve(), out_file.parent.resolve())
-    overrides = {}
-    if debug:
-        overrides = _merge(overrides, debug_overrides(cfg))
-    if startup_test:
-        overrides = _merge(overrides, startup_test_overrides(cfg))
     flags = ' '.join(flag for flag, on in (('--debug', debug), ('--startup-test', startup_test)) if on)
-    lines = [f'# Generated by run_experiments.py{" " + flags if flags else ""} from {config}',
-             f'_base_ = [{base!r}]',
-             f'name = {run_name!r}',
-             f'work_dir = {str(work_dir or work_root / exp_name / run_name)!r}',
-             f'git_rev = {git_revision()!r}']
-    if overrides:
-        lines.append(f'# {flags} overrides')
-        lines += [f'{key} = {_literal(value)}' for key, value in overrides.items()]
-    tmp = out_file.with_suffix('.py.tmp')
-    tmp.write_text('\n'.join(lines) + '\n')
-    tmp.replace(out_file)
+    write_config(out_file, f'# Generated by run_experiments.py{" " + flags if flags else ""} from {config}', [base],
+                 dict(entries, **flag_overrides(cfg, debug, startup_test)))
     return out_file
+
+
+def generate_experiment_configs(exp_id: int, gen_root: Path, work_root: Path, *, seeds: Optional[List[int]] = None,
+                                debug: bool = False, startup_test: bool = False,
+                                machine: str = 'local') -> List[Path]:
+    """Write the configs of experiment ``exp_id`` (``experiments.py``) to ``<gen_root>/local-exp<ID>[-startup]/``.
+
+    ``seeds`` narrows the seeds; ``startup_test`` keeps the seed-0 runs only, as the reference.
+    """
+    exp_name = f'{machine}-exp{exp_id}' + ('-startup' if startup_test else '')
+    paths = []
+    for cfg in experiments.generate_experiment_cfgs(exp_id):
+        seed = cfg['randomness']['seed']
+        if (seeds is not None and seed not in seeds) or (startup_test and seed != 0):
+            continue
+        out_file, entries = run_identity(exp_name, cfg['name'], gen_root, work_root, None)
+        bases = [os.path.relpath(CONFIG_ROOT / base, out_file.parent.resolve()) for base in cfg['_base_']]
+        body = {key: value for key, value in cfg.items() if key not in ('_base_', 'name')}
+        header = f'# Generated by run_experiments.py --exp {exp_id} (experiments.py run {cfg["name"]})'
+        write_config(out_file, header, bases, dict(body, **entries))
+        overrides = flag_overrides(Config.fromfile(str(out_file)), debug, startup_test)
+        if overrides:
+            write_config(out_file, header, bases, dict(body, **entries, **overrides))
+        paths.append(out_file)
+    return paths
+
+
+def run_experiment(configs: List[Path], options: List[str]) -> List[Tuple[Path, int]]:
+    """Train the configs one after the other, each in its own process; a failure does not stop the rest.
+
+    Returns (config, exit code) per run.
+    """
+    outcomes = []
+    for i, config in enumerate(configs):
+        print(f'[{i + 1}/{len(configs)}] {config}', flush=True)
+        result = subprocess.run([sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), str(config)] + options,
+                                cwd=REPO_ROOT)
+        if result.returncode != 0:
+            print(f'[{i + 1}/{len(configs)}] FAILED (exit {result.returncode}): {config}', flush=True)
+        outcomes.append((config, result.returncode))
+    return outcomes
 
 
 def resume_target(path: str) -> Path:
@@ -152,6 +215,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group()
     source.add_argument('--config', help='experiment config to start a new run from')
+    source.add_argument('--exp', type=int, help='experiment ID of experiments.py: generate its configs and train them')
+    parser.add_argument('--seeds', type=int, nargs='+', help='with --exp: only these seeds')
+    parser.add_argument('--dry-run', action='store_true', help='with --exp: write and list the configs, train nothing')
     parser.add_argument('--machine', choices=['local'], default='local', help='prefix of the experiment folder')
     parser.add_argument('--debug', action='store_true',
                         help='log every 10 iterations, evaluate every 200, DACS debug images every 10')
@@ -170,10 +236,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', default=[], help='passed on to tools/train.py')
     args = parser.parse_args(argv)
     resume_path = args.resume if args.resume is not RESUME_LATEST else None
+    if args.exp is not None:
+        if args.resume is not None or args.work_dir:
+            parser.error('--exp writes one run directory per config: --resume and --work-dir do not apply')
+        return args
+    if args.seeds or args.dry_run:
+        parser.error('--seeds and --dry-run go with --exp')
     if args.config is None and resume_path is None:
-        parser.error('give --config CFG to start a run, or --resume RUN_DIR to continue one')
+        parser.error('give --config CFG or --exp ID to start runs, or --resume RUN_DIR to continue one')
     if args.config is None and (args.debug or args.startup_test):
-        parser.error('--debug and --startup-test start a new run: use them with --config')
+        parser.error('--debug and --startup-test start a new run: use them with --config or --exp')
     if args.config is not None and not Path(args.config).is_file():
         parser.error(f'--config {args.config}: no such config file')
     args.resume_from = args.run_config = None
@@ -190,6 +262,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     options = ['--cfg-options'] + args.cfg_options if args.cfg_options else []
+    if args.exp is not None:
+        main_experiment(args, options)
+        return
     if args.config is None:
         work_dir = args.work_dir or str(args.resume_from.parent)
         print(f'Resuming {args.run_config} from {args.resume_from} in {work_dir}')
@@ -204,6 +279,25 @@ def main(argv: Optional[List[str]] = None) -> None:
     elif args.resume_from is not None:
         resume = ['--resume', str(args.resume_from)]
     train.main([str(run_config)] + resume + options)
+
+
+def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
+    """``--exp ID``: write the configs, list the members left out, train unless ``--dry-run``."""
+    try:
+        configs = generate_experiment_configs(args.exp, args.gen_config_root, args.work_dir_root, seeds=args.seeds,
+                                              debug=args.debug, startup_test=args.startup_test, machine=args.machine)
+    except (ValueError, NotImplementedError) as error:
+        raise SystemExit(f'error: --exp {args.exp}: {error}') from error
+    for name, missing in experiments.UNSUPPORTED_MEMBERS.get(args.exp, []):
+        print(f'left out (needs {", ".join(missing)}): {name}')
+    print(f'{len(configs)} configs in {configs[0].parent if configs else args.gen_config_root}')
+    if args.dry_run:
+        print('\n'.join(str(c) for c in configs))
+        return
+    failed = [(config, code) for config, code in run_experiment(configs, options) if code != 0]
+    print(f'{len(configs) - len(failed)} of {len(configs)} runs finished')
+    if failed:
+        raise SystemExit('failed runs:\n' + '\n'.join(f'  {config} (exit {code})' for config, code in failed))
 
 
 if __name__ == '__main__':

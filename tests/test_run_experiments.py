@@ -1,4 +1,5 @@
 """run_experiments.py: generated run configs, --debug / --startup-test overrides, --work-dir, --resume."""
+import json
 from pathlib import Path
 
 import pytest
@@ -116,8 +117,8 @@ def test_work_dir_is_honoured_and_resume_continues_the_run(tmp_path, runners):
 
 
 @pytest.mark.parametrize('argv, message', [
-    ([], 'give --config CFG to start a run, or --resume RUN_DIR to continue one'),
-    (['--resume'], 'give --config CFG to start a run, or --resume RUN_DIR to continue one'),
+    ([], 'give --config CFG or --exp ID to start runs, or --resume RUN_DIR to continue one'),
+    (['--resume'], 'give --config CFG or --exp ID to start runs, or --resume RUN_DIR to continue one'),
     (['--config', 'configs/nope.py'], '--config configs/nope.py: no such config file'),
     (['--resume', 'nope/iter_1.pth'], '--resume nope/iter_1.pth: no such checkpoint or run directory'),
     (['--resume', '{run}', '--startup-test'], '--debug and --startup-test start a new run'),
@@ -142,3 +143,52 @@ def test_resume_of_a_directory_without_checkpoint_or_config_errors_clearly(tmp_p
         run_experiments.parse_args(['--resume', str(tmp_path)])
     assert "cannot tell the run config" in capsys.readouterr().err
     assert latest_checkpoint(tmp_path) == tmp_path / 'iter_12.pth'
+
+
+def test_exp_writes_every_seed_of_an_experiment_and_lists_left_out_members(tmp_path, capsys):
+    run_experiments.main(['--exp', '7', '--dry-run', '--gen-config-root', str(tmp_path / 'generated')])
+    configs = sorted((tmp_path / 'generated' / 'local-exp7').glob('*.py'))
+    assert [c.name.split('_poly10warm_')[1][:2] for c in configs] == ['s0', 's1', 's2']
+    cfg = Config.fromfile(str(configs[1]))
+    assert cfg.randomness.seed == 1 and cfg.exp == 7 and cfg.val_evaluator.with_miou16
+    assert cfg.name == configs[1].stem and cfg.work_dir == f'work_dirs/local-exp7/{configs[1].stem}'
+    assert cfg.train_dataloader.dataset.source.type == 'SynthiaDataset'
+
+    run_experiments.main(['--exp', '5', '--dry-run', '--seeds', '2', '--gen-config-root', str(tmp_path / 'gen5')])
+    configs = list((tmp_path / 'gen5' / 'local-exp5').glob('*.py'))
+    assert len(configs) == 6 and all(c.name.split('_')[-2] == 's2' for c in configs)
+    assert 'left out (needs ResNet, DeepLabV2)' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('exp_id, message', [
+    ('999', r'unknown experiment ID 999; valid IDs: 5, 6, 7, 8'),
+    ('3', r'needs components that do not exist yet: ResNet'),
+])
+def test_exp_errors_name_the_valid_ids_or_the_missing_components(exp_id, message, tmp_path):
+    with pytest.raises(SystemExit, match=message):
+        run_experiments.main(['--exp', exp_id, '--dry-run', '--gen-config-root', str(tmp_path)])
+
+
+def test_exp_startup_test_trains_every_synthetic_variant_two_iterations(tmp_path):
+    from tools import make_synthetic_data
+    data = tmp_path / 'synthetic'
+    make_synthetic_data.main(['--out-dir', str(data), '--num', '20', '--num-target-train', '4', '--num-val', '2'])
+    roots = [f'train_dataloader.dataset.source.data_root={data}/gta/',
+             f'train_dataloader.dataset.target.data_root={data}/cityscapes/',
+             f'val_dataloader.dataset.data_root={data}/cityscapes/', 'train_dataloader.batch_size=2']
+    run_experiments.main(['--exp', '200', '--startup-test', '--gen-config-root', str(tmp_path / 'generated'),
+                          '--work-dir-root', str(tmp_path / 'work_dirs'), '--cfg-options', *roots])
+    configs = list((tmp_path / 'generated' / 'local-exp200-startup').glob('*.py'))
+    runs = list((tmp_path / 'work_dirs' / 'local-exp200-startup').iterdir())
+    assert len(configs) == len(runs) == 4  # seed 0 of each variant
+    # main() returned, so every training process exited 0 (a failed run raises SystemExit naming it)
+    assert all(Config.fromfile(str(c)).train_cfg.max_iters == 2 for c in configs)
+    assert not [run for run in runs if list(run.glob('*/vis_data/scalars.json'))]  # no evaluation, as the reference
+
+
+def test_a_failed_run_is_reported_and_the_next_one_starts(tmp_path):
+    broken = tmp_path / 'broken.py'
+    broken.write_text("model = dict(type='NoSuchModel')\n")
+    outcomes = run_experiments.run_experiment([broken, tmp_path / 'missing.py'], [])
+    assert [config for config, _ in outcomes] == [broken, tmp_path / 'missing.py']
+    assert all(code != 0 for _, code in outcomes)
