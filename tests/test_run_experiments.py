@@ -1,5 +1,4 @@
 """run_experiments.py: generated run configs, --debug / --startup-test overrides, --work-dir, --resume."""
-import json
 from pathlib import Path
 
 import pytest
