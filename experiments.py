@@ -57,6 +57,16 @@ RCS_UNIFORM_TEMP = 1e9
 PLCROP = dict(pseudo_weight_ignore_top=15, pseudo_weight_ignore_bottom=120)
 # Schedule files that configure their own optimiser (no `_base_/schedules/{opt}.py` next to them).
 SCHEDULES_WITH_OPTIMIZER = ('synth_adamw_2k', )
+# The embedded synthetic pair (tools/make_synthetic_data.py; `run_experiments.py --data synth`): its runs
+# have this source, 128x128 crops, no ImageNet weights, and a rare class sampling threshold for 128x128
+# images (about 3000 pixels of a 1914x1052 GTA frame, scaled to the synthetic source images).
+SYNTHETIC_SOURCE = 'synthetic_gta'
+SYNTHETIC_CROP = '128x128'
+SYNTHETIC_RCS_MIN_PIXELS = 30
+SYNTHETIC_TARGET_ONLY_DATASET = '_base_/datasets/synthetic_cityscapes_128x128.py'
+# Data loader processes per run on the synthetic pair, where the reference's 4 (or 8) only add start-up time.
+SYNTHETIC_MAX_WORKERS = 2
+DATA_CHOICES = ('benchmark', 'synth')
 
 # (architecture, backbone) -> model base file. SegFormer on MiT-B3/B4 uses the B5 file with another
 # backbone type, as the reference ("<=b4 refers to b5 config").
@@ -216,8 +226,11 @@ def missing_components(run: Run) -> Tuple[str, ...]:
 
 
 def dataset_base(run: Run) -> str:
-    """Target-only runs train on ``{target}_half_{crop}.py``, the others on ``uda_{source}_to_{target}_{crop}.py``."""
+    """Target-only runs train on ``{target}_half_{crop}.py`` (on the synthetic pair: its labelled target), the
+    others on ``uda_{source}_to_{target}_{crop}.py``."""
     if run.uda == 'target-only':
+        if run.source == SYNTHETIC_SOURCE:
+            return SYNTHETIC_TARGET_ONLY_DATASET
         return f'_base_/datasets/{run.target}_half_{run.crop}.py'
     return f'_base_/datasets/uda_{run.source}_to_{run.target}_{run.crop}.py'
 
@@ -236,17 +249,25 @@ def base_files(run: Run) -> List[str]:
 
 
 def model_overrides(run: Run) -> dict:
-    """Backbone type and ImageNet weights of MiT-B1..B5 (the model files are written for one of them)."""
+    """Backbone type and ImageNet weights of MiT-B1..B5 (the model files are written for one of them); on the
+    synthetic pair no ImageNet weights (trained from scratch, as configs/synth/)."""
     if run.backbone.startswith('mitb'):
         variant = f'mit_b{run.backbone[len("mitb"):]}'
-        return dict(model=dict(pretrained=f'pretrained/{variant}.pth', backbone=dict(type=variant)))
+        pretrained = None if run.source == SYNTHETIC_SOURCE else f'pretrained/{variant}.pth'
+        return dict(model=dict(pretrained=pretrained, backbone=dict(type=variant)))
     return {}
+
+
+def pseudo_label_crop(run: Run) -> dict:
+    """The rows of :data:`PLCROP`, for 512-pixel-high crops, scaled to the run's crop height."""
+    scale = int(run.crop.split('x')[0]) / int(DEFAULT_CROP.split('x')[0])
+    return {key: round(rows * scale) for key, rows in PLCROP.items()}
 
 
 def uda_overrides(run: Run) -> dict:
     """The variant's ``uda`` overrides and the pseudo-label crop."""
     _, overrides = UDA_VARIANTS[run.uda]
-    uda = dict(overrides, **(PLCROP if 'dacs' in run.uda and run.plcrop else {}))
+    uda = dict(overrides, **(pseudo_label_crop(run) if 'dacs' in run.uda and run.plcrop else {}))
     return dict(uda=uda) if uda else {}
 
 
@@ -406,9 +427,9 @@ def uda_startup_test() -> List[Run]:
 
 def synthetic_benchmark() -> List[Run]:
     """200: the embedded synthetic pair on CPU (configs/synth/): source-only, DACS, + RCS, + entropy balancing."""
-    synth = Run('daformer_conv1', 'mit_tiny', 'dacs', source='synthetic_gta', crop='128x128', lr=6e-4,
+    synth = Run('daformer_conv1', 'mit_tiny', 'dacs', source=SYNTHETIC_SOURCE, crop=SYNTHETIC_CROP, lr=6e-4,
                 schedule='synth_adamw_2k', pmult=False, iters=2000, batch_size=8, workers=1, val_interval=2000,
-                runtime='synth_runtime', rcs_min_pixels=30)  # min_pixels 3000 scaled to 128x128 images
+                runtime='synth_runtime', rcs_min_pixels=SYNTHETIC_RCS_MIN_PIXELS)
     return with_seeds([
         replace(synth, uda='dacs_srconly'),
         synth,
@@ -453,8 +474,22 @@ UNSUPPORTED_MEMBERS: Dict[int, List[Unsupported]] = {
 }
 
 
-def generate_experiment_cfgs(exp_id: int) -> List[dict]:
-    """One config dict per run of experiment ``exp_id`` (all seeds); see the module docstring."""
+def on_synthetic_pair(run: Run) -> Run:
+    """``run`` with the embedded synthetic pair as data (``--data synth``): any source and target become the
+    synthetic GTA -> Cityscapes pair with 128x128 crops, rare class sampling thresholds for its image size,
+    at most :data:`SYNTHETIC_MAX_WORKERS` loader processes; model, UDA method and schedule stay."""
+    return replace(run, source=SYNTHETIC_SOURCE, target='cityscapes', crop=SYNTHETIC_CROP,
+                   rcs_min_pixels=SYNTHETIC_RCS_MIN_PIXELS, workers=min(run.workers, SYNTHETIC_MAX_WORKERS))
+
+
+def generate_experiment_cfgs(exp_id: int, data: str = 'benchmark') -> List[dict]:
+    """One config dict per run of experiment ``exp_id`` (all seeds); see the module docstring.
+
+    ``data='synth'`` puts every run on the embedded synthetic pair (:func:`on_synthetic_pair`), so that any ID
+    can be smoke-tested on a CPU.
+    """
+    if data not in DATA_CHOICES:
+        raise ValueError(f'unknown data {data!r}; expected one of {", ".join(DATA_CHOICES)}')
     if exp_id in PENDING_EXPERIMENTS:
         description, missing = PENDING_EXPERIMENTS[exp_id]
         raise MissingComponentsError(exp_id, description, missing)
@@ -462,4 +497,7 @@ def generate_experiment_cfgs(exp_id: int) -> List[dict]:
         pending = ', '.join(map(str, PENDING_EXPERIMENTS))
         raise ValueError(f'unknown experiment ID {exp_id}; valid IDs: {", ".join(map(str, EXPERIMENTS))} '
                          f'(not yet runnable: {pending})')
-    return [experiment_config(exp_id, run) for run in EXPERIMENTS[exp_id]() if not missing_components(run)]
+    runs = [run for run in EXPERIMENTS[exp_id]() if not missing_components(run)]
+    if data == 'synth':
+        runs = [on_synthetic_pair(run) for run in runs]
+    return [experiment_config(exp_id, run) for run in runs]

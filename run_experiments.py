@@ -1,6 +1,7 @@
 """Launch experiments as the reference does.
 
     python run_experiments.py --exp ID [--seeds S ...] [--dry-run] [--startup-test] [--debug]
+                              [--data synth [--synth-data-dir DIR]]
     python run_experiments.py --config CFG [--debug] [--startup-test] [--work-dir DIR] [--resume [CKPT]]
     python run_experiments.py --resume RUN_DIR_OR_CKPT [--work-dir DIR] [--cfg-options k=v ...]
 
@@ -15,7 +16,11 @@ alone reproduces the run.
 ``configs/generated/local-exp<ID>[-startup]/<date>_<name>_<uuid5>.py`` (run directories
 ``work_dirs/local-exp<ID>[-startup]/<run>/``) and trains them one after the other, each in its own
 process; a failed run is reported and the next one starts. ``--dry-run`` only writes and lists them.
-Members whose components do not exist yet are listed as left out.
+Members whose components do not exist yet are listed as left out. ``--data synth`` puts every run on the
+embedded synthetic pair (``experiments.on_synthetic_pair``: 128x128 crops, no ImageNet weights; folders
+``local-exp<ID>-synth[-startup]``), so that any ID can be smoke-tested on a CPU, e.g.
+``--exp 101 --startup-test --data synth``; the pair is read from ``data/synthetic`` (make it with
+``tools/make_synthetic_data.py`` or ``make run``) or ``--synth-data-dir``.
 
 ``--resume`` continues a run:
 - ``--resume RUN_DIR`` (or ``--resume RUN_DIR/iter_N.pth``) without ``--config`` trains the config
@@ -51,6 +56,7 @@ from mmseg.apis.run_dir import find_run_config, latest_checkpoint  # noqa: E402
 from tools import train  # noqa: E402
 
 STARTUP_TEST_ITERS = 2
+SYNTHETIC_DATA_ROOT = 'data/synthetic/'  # the synthetic pair's data_root prefix in the dataset configs
 RESUME_LATEST = object()  # --resume without a value: the latest checkpoint of the work dir
 
 
@@ -99,8 +105,9 @@ def debug_overrides(cfg: Config) -> dict:
 def startup_test_overrides(cfg: Config) -> dict:
     """Reference ``--startup-test``: log level ERROR, 2 iterations, evaluation and checkpoint interval 100
     without a final checkpoint (``val_begin`` past the end: mmengine would otherwise evaluate at the last
-    iteration, which the reference's interval rule does not). Iteration-based schedulers that end at ``train_cfg.max_iters`` are cut
-    to 2 iterations too, as the reference's poly schedule follows ``runner.max_iters``."""
+    iteration, which the reference's interval rule does not). Iteration-based schedulers that end at
+    ``train_cfg.max_iters`` are cut to 2 iterations too, as the reference's poly schedule follows
+    ``runner.max_iters``."""
     overrides = dict(
         log_level='ERROR',
         train_cfg=dict(max_iters=STARTUP_TEST_ITERS, val_interval=100, val_begin=STARTUP_TEST_ITERS + 1),
@@ -137,6 +144,30 @@ def flag_overrides(cfg: Config, debug: bool, startup_test: bool) -> dict:
     return overrides
 
 
+def moved_data_roots(cfg: Config, data_dir: Path) -> dict:
+    """The train / val / test data loaders of ``cfg``, whole, with the :data:`SYNTHETIC_DATA_ROOT` prefix of their
+    ``data_root`` entries replaced by ``data_dir``."""
+
+    def move(node):
+        if isinstance(node, dict):
+            return {key: (f'{data_dir / value[len(SYNTHETIC_DATA_ROOT):]}/'
+                          if key == 'data_root' and str(value).startswith(SYNTHETIC_DATA_ROOT) else move(value))
+                    for key, value in node.items()}
+        if isinstance(node, (list, tuple)):
+            return type(node)(move(value) for value in node)
+        return node
+
+    return {key: move(cfg[key].to_dict()) for key in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+            if cfg.get(key) is not None}
+
+
+def check_synthetic_data(data_dir: Path) -> None:
+    """Exit with instructions when the synthetic pair is not in ``data_dir``."""
+    if not (data_dir / 'generator.json').is_file():
+        raise SystemExit(f'error: --data synth: no synthetic pair in {data_dir} (no generator.json); make it with '
+                         f'`python tools/make_synthetic_data.py --out-dir {data_dir}` (or `make run`)')
+
+
 def run_identity(exp_name: str, name: str, gen_root: Path, work_root: Path,
                  work_dir: Optional[str]) -> Tuple[Path, dict]:
     """The run's config path and its ``name``, ``work_dir`` and ``git_rev`` entries."""
@@ -161,15 +192,18 @@ def generate_run_config(config: str, gen_root: Path, work_root: Path, *, debug: 
 
 
 def generate_experiment_configs(exp_id: int, gen_root: Path, work_root: Path, *, seeds: Optional[List[int]] = None,
-                                debug: bool = False, startup_test: bool = False,
-                                machine: str = 'local') -> List[Path]:
-    """Write the configs of experiment ``exp_id`` (``experiments.py``) to ``<gen_root>/local-exp<ID>[-startup]/``.
+                                debug: bool = False, startup_test: bool = False, machine: str = 'local',
+                                data: str = 'benchmark', synth_data_dir: Optional[Path] = None) -> List[Path]:
+    """Write the configs of experiment ``exp_id`` (``experiments.py``) to
+    ``<gen_root>/local-exp<ID>[-synth][-startup]/``.
 
-    ``seeds`` narrows the seeds; ``startup_test`` keeps the seed-0 runs only, as the reference.
+    ``seeds`` narrows the seeds; ``startup_test`` keeps the seed-0 runs only, as the reference. ``data='synth'``
+    puts the runs on the synthetic pair; runs on it read it from ``synth_data_dir`` when given (else
+    ``data/synthetic``).
     """
-    exp_name = f'{machine}-exp{exp_id}' + ('-startup' if startup_test else '')
+    exp_name = f'{machine}-exp{exp_id}' + ('-synth' if data == 'synth' else '') + ('-startup' if startup_test else '')
     paths = []
-    for cfg in experiments.generate_experiment_cfgs(exp_id):
+    for cfg in experiments.generate_experiment_cfgs(exp_id, data):
         seed = cfg['randomness']['seed']
         if (seeds is not None and seed not in seeds) or (startup_test and seed != 0):
             continue
@@ -178,7 +212,10 @@ def generate_experiment_configs(exp_id: int, gen_root: Path, work_root: Path, *,
         body = {key: value for key, value in cfg.items() if key not in ('_base_', 'name')}
         header = f'# Generated by run_experiments.py --exp {exp_id} (experiments.py run {cfg["name"]})'
         write_config(out_file, header, bases, dict(body, **entries))
-        overrides = flag_overrides(Config.fromfile(str(out_file)), debug, startup_test)
+        written = Config.fromfile(str(out_file))
+        overrides = flag_overrides(written, debug, startup_test)
+        if synth_data_dir is not None:
+            overrides.update(moved_data_roots(written, synth_data_dir))
         if overrides:
             write_config(out_file, header, bases, dict(body, **entries, **overrides))
         paths.append(out_file)
@@ -218,6 +255,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     source.add_argument('--exp', type=int, help='experiment ID of experiments.py: generate its configs and train them')
     parser.add_argument('--seeds', type=int, nargs='+', help='with --exp: only these seeds')
     parser.add_argument('--dry-run', action='store_true', help='with --exp: write and list the configs, train nothing')
+    parser.add_argument('--data', choices=experiments.DATA_CHOICES, default='benchmark',
+                        help="with --exp: 'synth' runs every config on the embedded synthetic pair (CPU smoke test)")
+    parser.add_argument('--synth-data-dir', type=Path,
+                        help='with --exp: where the synthetic pair of --data synth (and ID 200) is '
+                             '(default: data/synthetic)')
     parser.add_argument('--machine', choices=['local'], default='local', help='prefix of the experiment folder')
     parser.add_argument('--debug', action='store_true',
                         help='log every 10 iterations, evaluate every 200, DACS debug images every 10')
@@ -239,9 +281,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.exp is not None:
         if args.resume is not None or args.work_dir:
             parser.error('--exp writes one run directory per config: --resume and --work-dir do not apply')
+        if args.synth_data_dir is not None:
+            args.synth_data_dir = args.synth_data_dir.resolve()
         return args
-    if args.seeds or args.dry_run:
-        parser.error('--seeds and --dry-run go with --exp')
+    if args.seeds or args.dry_run or args.data != 'benchmark' or args.synth_data_dir:
+        parser.error('--seeds, --dry-run, --data and --synth-data-dir go with --exp')
     if args.config is None and resume_path is None:
         parser.error('give --config CFG or --exp ID to start runs, or --resume RUN_DIR to continue one')
     if args.config is None and (args.debug or args.startup_test):
@@ -285,7 +329,8 @@ def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
     """``--exp ID``: write the configs, list the members left out, train unless ``--dry-run``."""
     try:
         configs = generate_experiment_configs(args.exp, args.gen_config_root, args.work_dir_root, seeds=args.seeds,
-                                              debug=args.debug, startup_test=args.startup_test, machine=args.machine)
+                                              debug=args.debug, startup_test=args.startup_test, machine=args.machine,
+                                              data=args.data, synth_data_dir=args.synth_data_dir)
     except (ValueError, NotImplementedError) as error:
         raise SystemExit(f'error: --exp {args.exp}: {error}') from error
     for name, missing in experiments.UNSUPPORTED_MEMBERS.get(args.exp, []):
@@ -294,6 +339,8 @@ def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
     if args.dry_run:
         print('\n'.join(str(c) for c in configs))
         return
+    if args.data == 'synth' or args.synth_data_dir is not None:
+        check_synthetic_data(args.synth_data_dir or REPO_ROOT / SYNTHETIC_DATA_ROOT)
     failed = [(config, code) for config, code in run_experiment(configs, options) if code != 0]
     print(f'{len(configs) - len(failed)} of {len(configs)} runs finished')
     if failed:

@@ -269,3 +269,31 @@ def test_experiments_with_missing_components_name_them(exp_id, missing):
 def test_unknown_experiment_lists_the_valid_ids():
     with pytest.raises(ValueError, match=r'unknown experiment ID 999; valid IDs: 5, 6, 7, 8, 90, 100, 101, 200 '):
         generate_experiment_cfgs(999)
+
+
+@pytest.mark.parametrize('exp_id', [5, 6, 7, 8, 90, 100])
+def test_data_synth_puts_every_member_on_the_synthetic_pair(exp_id, generated, configs_root):
+    benchmark, synth = generated[exp_id], generate_experiment_cfgs(exp_id, data='synth')
+    assert len(synth) == len(benchmark)
+    for original, cfg in zip(benchmark, synth):
+        kept = ('name_architecture', 'name_uda', 'name_opt', 'randomness', 'train_cfg', 'optim_wrapper')
+        assert {key: cfg[key] for key in kept} == {key: original[key] for key in kept}
+        assert cfg['name'].startswith('synthetic_gta2cs_128x128_') and cfg['name_dataset'] == 'synthetic_gta2cityscapes'
+        assert cfg['name'].endswith(original['name'].split('_', 1)[1].replace('512x512_', ''))
+        train = cfg['train_dataloader']
+        assert train['batch_size'] == original['train_dataloader']['batch_size'] and train['num_workers'] <= 2
+        if 'rare_class_sampling' in train.get('dataset', {}):
+            assert train['dataset']['rare_class_sampling']['min_pixels'] == experiments.SYNTHETIC_RCS_MIN_PIXELS
+    for cfg in synth[:3]:
+        loaded = load(cfg, configs_root)
+        assert loaded.model.get('pretrained') is None
+        dataset = loaded.train_dataloader.dataset
+        roots = [dataset.data_root] if cfg['name_uda'] == 'target-only' else [dataset.source.data_root,
+                                                                              dataset.target.data_root]
+        assert all(root.startswith('data/synthetic/') for root in roots)
+        assert loaded.val_dataloader.dataset.data_root == 'data/synthetic/cityscapes/'
+
+
+def test_unknown_data_is_named():
+    with pytest.raises(ValueError, match="unknown data 'gta'; expected one of benchmark, synth"):
+        generate_experiment_cfgs(5, data='gta')

@@ -168,21 +168,63 @@ def test_exp_errors_name_the_valid_ids_or_the_missing_components(exp_id, message
         run_experiments.main(['--exp', exp_id, '--dry-run', '--gen-config-root', str(tmp_path)])
 
 
-def test_exp_startup_test_trains_every_synthetic_variant_two_iterations(tmp_path):
+@pytest.fixture(scope='module')
+def synthetic_pair(tmp_path_factory) -> Path:
+    """A tiny synthetic pair (20 source, 4 target-train, 2 val images of 128x128)."""
     from tools import make_synthetic_data
-    data = tmp_path / 'synthetic'
+    data = tmp_path_factory.mktemp('data') / 'synthetic'
     make_synthetic_data.main(['--out-dir', str(data), '--num', '20', '--num-target-train', '4', '--num-val', '2'])
-    roots = [f'train_dataloader.dataset.source.data_root={data}/gta/',
-             f'train_dataloader.dataset.target.data_root={data}/cityscapes/',
-             f'val_dataloader.dataset.data_root={data}/cityscapes/', 'train_dataloader.batch_size=2']
-    run_experiments.main(['--exp', '200', '--startup-test', '--gen-config-root', str(tmp_path / 'generated'),
-                          '--work-dir-root', str(tmp_path / 'work_dirs'), '--cfg-options', *roots])
-    configs = list((tmp_path / 'generated' / 'local-exp200-startup').glob('*.py'))
-    runs = list((tmp_path / 'work_dirs' / 'local-exp200-startup').iterdir())
-    assert len(configs) == len(runs) == 4  # seed 0 of each variant
+    return data
+
+
+def startup_runs(tmp_path: Path, folder: str) -> tuple:
+    """The generated configs and the run directories of a start-up test in ``folder``."""
+    configs = sorted((tmp_path / 'generated' / folder).glob('*.py'))
+    runs = sorted((tmp_path / 'work_dirs' / folder).iterdir())
     # main() returned, so every training process exited 0 (a failed run raises SystemExit naming it)
     assert all(Config.fromfile(str(c)).train_cfg.max_iters == 2 for c in configs)
-    assert not [run for run in runs if list(run.glob('*/vis_data/scalars.json'))]  # no evaluation, as the reference
+    logs = [log.read_text() for run in runs for log in run.glob('*/vis_data/scalars.json')]
+    assert not [log for log in logs if 'mIoU' in log]  # no evaluation, as the reference
+    return configs, runs
+
+
+def test_exp_startup_test_trains_every_synthetic_variant_two_iterations(tmp_path, synthetic_pair):
+    run_experiments.main(['--exp', '200', '--startup-test', '--synth-data-dir', str(synthetic_pair), *roots(tmp_path),
+                          '--cfg-options', 'train_dataloader.batch_size=2'])
+    configs, runs = startup_runs(tmp_path, 'local-exp200-startup')
+    assert len(configs) == len(runs) == 4  # seed 0 of each variant
+    cfg = Config.fromfile(str(configs[0]))
+    assert cfg.train_dataloader.dataset.source.data_root == f'{synthetic_pair}/gta/'
+    assert cfg.val_dataloader.dataset.data_root == f'{synthetic_pair}/cityscapes/'
+
+
+def test_uda_startup_test_runs_every_variant_on_the_synthetic_pair(tmp_path, synthetic_pair):
+    """The acceptance command `run_experiments.py --exp 101 --startup-test --data synth`, on a tiny pair."""
+    run_experiments.main(['--exp', '101', '--startup-test', '--data', 'synth', '--synth-data-dir', str(synthetic_pair),
+                          *roots(tmp_path)])
+    configs, runs = startup_runs(tmp_path, 'local-exp101-synth-startup')
+    assert len(configs) == len(runs) == 9  # every UDA variant of ID 101, seed 0
+    by_uda = {Config.fromfile(str(c)).name_uda: Config.fromfile(str(c)) for c in configs}
+    assert set(by_uda) == {'target-only', 'dacs_srconly', 'dacs_srconly_aug', 'dacs_rcsinf', 'dacs_fd', 'dacs_fdthings',
+                           'dacs_fdthings_rcs0.01', 'dacs_a999_fdthings_rcs0.01_cpl',
+                           'dacs_a999_fdthings_eb_rcs0.01_cpl'}
+    target_only = by_uda['target-only']
+    assert target_only.train_dataloader.dataset.data_root == f'{synthetic_pair}/cityscapes/'
+    assert target_only.train_dataloader.dataset.data_prefix.img_path == 'leftImg8bit/train'
+    final = by_uda['dacs_a999_fdthings_eb_rcs0.01_cpl']
+    assert final.model.pretrained is None and final.model.backbone.type == 'mit_b5'
+    assert final.train_dataloader.dataset.rare_class_sampling.min_pixels == 30
+    assert (final.uda.pseudo_weight_ignore_top, final.uda.pseudo_weight_ignore_bottom) == (4, 30)  # 15, 120 of 512
+    assert final.train_dataloader.num_workers == 2
+    assert final.name[len('yymmdd_HHMM_'):].startswith('synthetic_gta2cs_128x128_dacs_a999')
+
+
+def test_data_synth_without_the_pair_says_how_to_make_it(tmp_path):
+    with pytest.raises(SystemExit, match=r'no synthetic pair in .*nowhere.*make_synthetic_data.py --out-dir'):
+        run_experiments.main(['--exp', '101', '--startup-test', '--data', 'synth', '--synth-data-dir',
+                              str(tmp_path / 'nowhere'), *roots(tmp_path)])
+    with pytest.raises(SystemExit):
+        run_experiments.parse_args(['--config', str(GTA_FINAL), '--data', 'synth'])
 
 
 def test_a_failed_run_is_reported_and_the_next_one_starts(tmp_path):
