@@ -91,6 +91,9 @@ def test_runner_checkpoints_are_written_atomically(tmp_path, monkeypatch):
     target = tmp_path / 'iter_2.pth'
     save_checkpoint_atomically(dict(state_dict=dict(w=torch.ones(2))), str(target))
     assert torch.equal(torch.load(target, weights_only=True)['state_dict']['w'], torch.ones(2))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # the mode of a plain open(), not mkstemp's 0600
 
     def interrupted_save(obj, f, *args, **kwargs):
         f.write(b'partial')

@@ -84,6 +84,11 @@ def test_find_run_files_prefers_latest_then_mmengine_pointer_then_highest_iterat
     (run / 'other.json').write_text('{}')
     (run / 'a.py').write_text('')
     assert find_run_files(run).config.name.endswith('7f24c.json')
+    benchmark_run = tmp_path / 'dacs_s0'  # a synth benchmark run: the config is not named after the folder
+    benchmark_run.mkdir()
+    for name in ('261121_1310_synth_gta2cs_dacs_rcs_008e4.py', 'test_results.json', 'iter_4.pth'):
+        (benchmark_run / name).write_text('x')
+    assert find_run_files(benchmark_run).config.name == '261121_1310_synth_gta2cs_dacs_rcs_008e4.py'
     (tmp_path / 'empty').mkdir()
     (tmp_path / 'empty' / 'empty.py').write_text('')
     with pytest.raises(FileNotFoundError, match='no checkpoint'):

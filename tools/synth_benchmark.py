@@ -26,12 +26,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 import numpy as np  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mmseg.datasets import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE  # noqa: E402
-from mmseg.utils.label_images import atomic_path, colorize  # noqa: E402
+from mmseg.datasets.conversion import write_text  # noqa: E402
+from mmseg.utils.label_images import colorize  # noqa: E402
+from mmseg.utils.result_plots import plot_per_class_iou, save_figure  # noqa: E402
 
 METHODS = {  # result key -> config
     'source_only': 'configs/synth/synth_gta2cs_source_only.py',
@@ -112,29 +113,13 @@ def markdown_table(summary: Dict[str, Dict]) -> str:
     return '\n'.join(lines)
 
 
-def save_figure(fig: Figure, path: Path) -> None:
-    """Write a figure atomically."""
-    FigureCanvasAgg(fig)
-    tmp = atomic_path(path)
-    try:
-        fig.savefig(tmp, format='png', dpi=100)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def plot_per_class(summary: Dict[str, Dict], path: Path) -> None:
     """Grouped bars of the per-class IoU of each method (classes seen by any method)."""
     classes = [c for c in CITYSCAPES_CLASSES if any(s['per_class_iou'][c] is not None for s in summary.values())]
     fig = Figure(figsize=(max(8, len(classes) * 0.8), 4))
-    ax = fig.add_subplot()
-    width = 0.8 / len(summary)
-    for k, (method, s) in enumerate(summary.items()):
-        values = [s['per_class_iou'][c] or 0.0 for c in classes]
-        ax.bar(np.arange(len(classes)) + k * width, values, width, label=f"{method} ({s['miou_mean']:.1f})")
-    ax.set_xticks(np.arange(len(classes)) + 0.4 - width / 2, classes, rotation=45, ha='right')
-    ax.set_ylabel('IoU (%)')
-    ax.legend()
+    series = {f"{method} ({s['miou_mean']:.1f})": [s['per_class_iou'][c] for c in classes]
+              for method, s in summary.items()}
+    plot_per_class_iou(fig.add_subplot(), classes, series)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -160,13 +145,6 @@ def plot_predictions(out: Path, data_dir: Path, seed: int, methods: List[str], p
                 axes[row][col].set_title(columns[col])
     fig.tight_layout()
     save_figure(fig, path)
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write a text file atomically."""
-    tmp = atomic_path(path)
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
@@ -204,9 +182,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
     records = {m: [results[m, s] for s in args.seeds] for m in args.methods}
     summary = summarize(records, args.seeds, args.data_seed, wall)
     table = markdown_table(summary)
-    write_text(args.out / 'results.json', json.dumps(dict(methods=summary, seeds=args.seeds, data_seed=args.data_seed,
-                                                          wall_s=round(time.time() - start, 1)), indent=2) + '\n')
-    write_text(args.out / 'results.md', table + '\n')
+    record = dict(methods=summary, seeds=args.seeds, data_seed=args.data_seed, wall_s=round(time.time() - start, 1))
+    write_text(str(args.out / 'results.json'), json.dumps(record, indent=2) + '\n')
+    write_text(str(args.out / 'results.md'), table + '\n')
     plot_per_class(summary, args.out / 'per_class_iou.png')
     plot_predictions(args.out, args.data_dir, args.seeds[0], args.methods, args.out / 'predictions.png')
     print(table)

@@ -1,13 +1,18 @@
 """Find the config and the latest checkpoint of a run directory (ours or released with the original code).
 
 Config, in this order: ``<run>/<run name>.py`` (what our runs dump), the reference's glob
-``<run>/*<last character of the run name>.json`` / ``.py``, then the only ``.py`` / ``.json`` file.
+``<run>/*<last character of the run name>.json`` / ``.py``, then the only ``.py`` / ``.json`` file (besides
+``test_results.json``, which test.sh writes there).
 Checkpoint: ``latest.pth`` (the reference), the file named in ``last_checkpoint`` (mmengine), then
 the ``iter_<n>.pth`` with the largest n.
 """
 import re
 from pathlib import Path
 from typing import List, NamedTuple, Union
+
+
+# Files that tools write into a run directory, never its config.
+RUN_OUTPUTS = ('test_results.json', )
 
 
 class RunFiles(NamedTuple):
@@ -24,7 +29,8 @@ def find_run_config(run_dir: Path) -> Path:
         matches = sorted(run_dir.glob(f'*{run_dir.name[-1]}{suffix}'))
         if len(matches) == 1:
             return matches[0]
-    candidates: List[Path] = sorted(p for p in run_dir.iterdir() if p.suffix in ('.py', '.json') and p.is_file())
+    candidates: List[Path] = sorted(p for p in run_dir.iterdir()
+                                    if p.suffix in ('.py', '.json') and p.is_file() and p.name not in RUN_OUTPUTS)
     if len(candidates) == 1:
         return candidates[0]
     raise FileNotFoundError(

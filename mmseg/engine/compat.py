@@ -14,7 +14,6 @@
    local checkpoints to a temporary file in the same folder and renames it.
 """
 import os
-import tempfile
 from typing import Optional
 
 import numpy as np
@@ -74,11 +73,10 @@ def save_checkpoint_atomically(checkpoint: dict, filename: str, **kwargs) -> Non
     if '://' in str(filename) or kwargs.get('backend_args') or kwargs.get('file_client_args'):
         mmengine_checkpoint.save_checkpoint(checkpoint, filename, **kwargs)
         return
-    folder = os.path.dirname(os.path.abspath(filename))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(filename)}.', suffix='.tmp', dir=folder)
+    from mmseg.utils.label_images import atomic_path
+    tmp = atomic_path(filename)
     try:
-        with os.fdopen(handle, 'wb') as f:
+        with open(tmp, 'wb') as f:
             torch.save(checkpoint, f)
         os.replace(tmp, filename)
     finally:

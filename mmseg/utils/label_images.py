@@ -33,12 +33,20 @@ def overlay(image_bgr: np.ndarray, label: np.ndarray, palette: Sequence[Sequence
 
 
 def atomic_path(path: PathLike) -> Path:
-    """A fresh temporary path in the folder of ``path`` (created), with the same suffix."""
+    """A fresh temporary path in the folder of ``path`` (created), with the same suffix and the usual file mode."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f'.{path.stem}.', suffix=path.suffix, dir=path.parent)
     os.close(handle)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600: give it the mode a plain open() would
     return Path(tmp)
+
+
+def current_umask() -> int:
+    """The process's file mode creation mask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def write_image(path: PathLike, image_bgr: np.ndarray) -> None:

@@ -1,0 +1,37 @@
+"""Result figures shared by ``tools/synth_benchmark.py`` and ``tools/analyze_results.py``: atomic PNG
+writing and per-class IoU bars (matplotlib's Agg canvas, no pyplot)."""
+import math
+import os
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from mmseg.utils.label_images import atomic_path
+
+
+def save_figure(fig: Figure, path: Path) -> None:
+    """Write a figure as PNG atomically."""
+    FigureCanvasAgg(fig)
+    tmp = atomic_path(path)
+    try:
+        fig.savefig(tmp, format='png', dpi=100)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def plot_per_class_iou(ax: Axes, classes: Sequence[str], series: Dict[str, Sequence[Optional[float]]]) -> None:
+    """Grouped bars on ``ax``: one group per class, one bar per series (legend label -> IoU in % per class of
+    ``classes``); a missing (None) or NaN IoU is drawn as 0."""
+    width = 0.8 / len(series)
+    positions = np.arange(len(classes))
+    for k, (label, values) in enumerate(series.items()):
+        heights = [0.0 if v is None or math.isnan(v) else v for v in values]
+        ax.bar(positions + k * width, heights, width, label=label)
+    ax.set_xticks(positions + 0.4 - width / 2, classes, rotation=45, ha='right')
+    ax.set_ylabel('IoU (%)')
+    ax.legend()

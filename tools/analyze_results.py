@@ -1,0 +1,362 @@
+"""Collect the evaluation results of runs, group the seeds of each configuration and tabulate them.
+
+    python tools/analyze_results.py RUN_DIR_OR_FOLDER... [--out DIR] [--plot] [--sort {name,miou}]
+
+Each argument is a run directory or a folder searched recursively for run directories (a directory with
+a run config, see ``mmseg.apis.run_dir.find_run_config``, and ``test_results.json`` or
+``<timestamp>/vis_data/scalars.json``). The result of a run is the ``metrics`` of its ``test_results.json``
+(written by ``test.sh``; source ``test``), else the last validation record of the newest log folder that
+has one (source ``val@<step>``); a run with neither is skipped with a warning.
+
+Runs whose config ``name`` is the same once the date prefix, the uuid suffix and a trailing ``_s<seed>``
+are removed belong to one configuration (one row). Per configuration: the number of runs, their seeds
+(``randomness.seed``), the mIoU mean ± std over the seeds (population std, ddof=0 as numpy's default, so
+0.00 for a single run), each run's mIoU and source, for SYNTHIA -> Cityscapes the 16-class mIoU mean ± std
+(computed from the per-class IoU where the results lack ``mIoU16``) and the per-class IoU averaged over
+the seeds that have a value (``-`` in Markdown, empty in CSV, where no seed has one).
+
+The Markdown table is printed; ``analysis.md``, ``analysis.csv`` and with ``--plot`` ``analysis.png`` are
+written to ``--out`` (default: the folder when a single folder is given, else work_dirs/analysis).
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+
+from mmseg.apis.run_dir import find_run_config  # noqa: E402
+from mmseg.datasets.conversion import write_text  # noqa: E402
+from mmseg.evaluation import SYNTHIA_CLASSES  # noqa: E402
+from mmseg.utils.label_images import atomic_path  # noqa: E402
+from mmseg.utils.result_plots import plot_per_class_iou, save_figure  # noqa: E402
+
+TEST_RESULTS = 'test_results.json'
+LOG_SCALARS = '*/vis_data/scalars.json'  # <timestamp>/vis_data/scalars.json of mmengine
+RUN_NAME = re.compile(r'\d{6}_\d{4}_(?P<base>.+)_[0-9a-f]{5}')  # <yymmdd>_<HHMM>_<base name>_<uuid5>
+SEED_SUFFIX = re.compile(r'_s\d+$')
+METRIC_KEY = re.compile(r'aAcc|mIoU|mAcc|mIoU16|(IoU|Acc)\..+')
+DEFAULT_OUT = REPO_ROOT / 'work_dirs' / 'analysis'
+PathLike = Union[str, Path]
+
+
+@dataclass
+class RunResult:
+    """The evaluation result of one run directory (metrics in %, NaN for a class without pixels)."""
+    run_dir: Path
+    config_key: str
+    seed: Optional[int]
+    dataset: Optional[str]  # the config's name_dataset, e.g. synthia2cityscapes
+    source: str  # 'test' or 'val@<step>'
+    metrics: Dict[str, float]
+    classes: List[str]
+
+    @property
+    def is_synthia(self) -> bool:
+        """Trained on SYNTHIA (its 16-class mIoU is reported)."""
+        return (self.dataset or '').startswith('synthia') or 'mIoU16' in self.metrics
+
+    def miou16(self) -> float:
+        """The reported ``mIoU16``, else the mean IoU over the 16 Cityscapes classes with SYNTHIA labels."""
+        if 'mIoU16' in self.metrics:
+            return self.metrics['mIoU16']
+        if len(self.classes) != 19:
+            raise ValueError(f'{self.run_dir}: mIoU16 needs the 19 Cityscapes classes, got {len(self.classes)}')
+        return nanmean([self.metrics.get(f'IoU.{self.classes[i]}', math.nan) for i in SYNTHIA_CLASSES])
+
+
+@dataclass
+class ConfigSummary:
+    """The runs of one configuration (sorted by seed) and their statistics over the seeds."""
+    key: str
+    runs: List[RunResult]
+    miou_mean: float
+    miou_std: float
+    miou16_mean: Optional[float]  # SYNTHIA -> Cityscapes only
+    miou16_std: Optional[float]
+    class_iou: Dict[str, float]  # nanmean over the seeds; NaN where every seed has NaN
+
+    @property
+    def seeds(self) -> List[Optional[int]]:
+        """The seed of each run (None where the config has none)."""
+        return [run.seed for run in self.runs]
+
+    @property
+    def mious(self) -> List[float]:
+        """The mIoU of each run."""
+        return [run.metrics['mIoU'] for run in self.runs]
+
+
+def warn(message: str) -> None:
+    """A warning line on stderr (stdout keeps the table)."""
+    print(f'Warning: {message}', file=sys.stderr)
+
+
+def nanmean(values: Sequence[float]) -> float:
+    """Mean of the non-NaN values; NaN (without numpy's warning) when there is none."""
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def as_float(value: Optional[float]) -> float:
+    """A metric value as float; JSON null (how test.sh may write NaN) becomes NaN."""
+    return math.nan if value is None else float(value)
+
+
+def config_key(name: str) -> str:
+    """The run name without date prefix, uuid suffix and trailing ``_s<seed>``."""
+    match = RUN_NAME.fullmatch(name)
+    return SEED_SUFFIX.sub('', match.group('base') if match else name)
+
+
+def class_names(metrics: Dict[str, float]) -> List[str]:
+    """The classes of the ``IoU.<class>`` keys, in order."""
+    return [key[len('IoU.'):] for key in metrics if key.startswith('IoU.')]
+
+
+def read_test_results(path: Path) -> Tuple[Dict[str, float], List[str]]:
+    """Metrics and classes of a ``test_results.json``."""
+    record = json.loads(path.read_text())
+    metrics = {key: as_float(value) for key, value in record.get('metrics', {}).items()}
+    if 'mIoU' not in metrics:
+        raise ValueError(f'{path}: no mIoU in "metrics"')
+    return metrics, record.get('classes') or class_names(metrics)
+
+
+def read_json_lines(path: Path) -> List[dict]:
+    """The records of an mmengine ``scalars.json``; a line that does not parse (being written) is skipped."""
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def last_validation_record(run_dir: Path) -> Optional[dict]:
+    """The last record with an mIoU in the newest log folder that has one."""
+    for scalars in sorted(run_dir.glob(LOG_SCALARS), key=lambda p: p.parent.parent.name, reverse=True):
+        validations = [record for record in read_json_lines(scalars) if 'mIoU' in record]
+        if validations:
+            return validations[-1]
+    return None
+
+
+def load_run(run_dir: Path) -> Optional[RunResult]:
+    """The result of a run directory (``test_results.json``, else the logs); None when it has none."""
+    if (run_dir / TEST_RESULTS).is_file():
+        metrics, classes = read_test_results(run_dir / TEST_RESULTS)
+        source = 'test'
+    else:
+        record = last_validation_record(run_dir)
+        if record is None:
+            return None
+        metrics = {key: as_float(value) for key, value in record.items() if METRIC_KEY.fullmatch(key)}
+        classes, source = class_names(metrics), f"val@{record.get('step')}"
+    cfg = Config.fromfile(find_run_config(run_dir), import_custom_modules=False)
+    randomness = cfg.get('randomness') or {}
+    seed = randomness.get('seed', cfg.get('seed'))  # top-level 'seed' in configs of the original code
+    return RunResult(run_dir=run_dir, config_key=config_key(cfg.get('name') or run_dir.name), seed=seed,
+                     dataset=cfg.get('name_dataset'), source=source, metrics=metrics, classes=list(classes))
+
+
+def has_run_config(folder: Path) -> bool:
+    """Whether ``find_run_config`` finds a config in ``folder``."""
+    try:
+        find_run_config(folder)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def is_run_dir(folder: Path) -> bool:
+    """A run config and a results source (``test_results.json`` or mmengine scalars)."""
+    has_results = (folder / TEST_RESULTS).is_file() or any(folder.glob(LOG_SCALARS))
+    return has_results and has_run_config(folder)
+
+
+def find_run_dirs(folder: Path) -> List[Path]:
+    """``folder`` if it is a run directory, else the run directories below it (sorted, depth first)."""
+    if is_run_dir(folder):
+        return [folder]
+    return [run_dir for child in sorted(folder.iterdir()) if child.is_dir() for run_dir in find_run_dirs(child)]
+
+
+def collect_runs(paths: Sequence[PathLike]) -> List[RunResult]:
+    """The results of the run directories given and of those below the folders given. A run directory
+    without results is skipped with a warning; SystemExit for a path that is not a directory or when no run
+    has results."""
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.is_dir():
+            raise SystemExit(f'Not a directory: {path}')
+    runs = []
+    for path in paths:
+        run_dirs = find_run_dirs(path) or ([path] if has_run_config(path) else [])
+        for run_dir in run_dirs:
+            result = load_run(run_dir)
+            if result is None:
+                warn(f'{run_dir}: no results (no {TEST_RESULTS}, no validation record in {LOG_SCALARS}), skipped')
+            else:
+                runs.append(result)
+    if not runs:
+        raise SystemExit(f'No run with results found in {", ".join(map(str, paths))}')
+    return runs
+
+
+def summarize(key: str, runs: Sequence[RunResult]) -> ConfigSummary:
+    """Statistics over the seeds of one configuration; warns about runs that share a seed."""
+    runs = sorted(runs, key=lambda r: (r.seed is None, r.seed or 0, str(r.run_dir)))
+    for seed, count in Counter(r.seed for r in runs).items():
+        if count > 1:
+            shared = ', '.join(str(r.run_dir) for r in runs if r.seed == seed)
+            warn(f'{key}: {count} runs with seed {seed} (all kept): {shared}')
+    mious = [r.metrics['mIoU'] for r in runs]
+    miou16_mean = miou16_std = None
+    if any(r.is_synthia for r in runs):
+        miou16 = [r.miou16() for r in runs]
+        miou16_mean, miou16_std = float(np.mean(miou16)), float(np.std(miou16))
+    classes = dict.fromkeys(c for r in runs for c in r.classes)
+    class_iou = {c: nanmean([r.metrics.get(f'IoU.{c}', math.nan) for r in runs]) for c in classes}
+    return ConfigSummary(key=key, runs=runs, miou_mean=float(np.mean(mious)), miou_std=float(np.std(mious)),
+                         miou16_mean=miou16_mean, miou16_std=miou16_std, class_iou=class_iou)
+
+
+def group_runs(runs: Sequence[RunResult]) -> List[ConfigSummary]:
+    """One summary per configuration key, sorted by key."""
+    groups: Dict[str, List[RunResult]] = {}
+    for run in runs:
+        groups.setdefault(run.config_key, []).append(run)
+    return [summarize(key, members) for key, members in sorted(groups.items())]
+
+
+def table_classes(summaries: Sequence[ConfigSummary]) -> List[str]:
+    """The classes of all configurations, in first-seen order."""
+    return list(dict.fromkeys(c for s in summaries for c in s.class_iou))
+
+
+def with_miou16(summaries: Sequence[ConfigSummary]) -> bool:
+    """Whether the table has the mIoU16 column (some configuration is SYNTHIA -> Cityscapes)."""
+    return any(s.miou16_mean is not None for s in summaries)
+
+
+def seed_text(seed: Optional[int]) -> str:
+    """A seed for the tables; '-' for a run without one."""
+    return '-' if seed is None else str(seed)
+
+
+def markdown_number(value: Optional[float], digits: int) -> str:
+    """``value`` with ``digits`` decimals; '-' for a missing or NaN value."""
+    return '-' if value is None or math.isnan(value) else f'{value:.{digits}f}'
+
+
+def markdown_table(summaries: Sequence[ConfigSummary]) -> str:
+    """config | n | seeds | mIoU mean ± std | per seed | source | [mIoU16 mean ± std] | per-class IoU."""
+    classes, miou16 = table_classes(summaries), with_miou16(summaries)
+    header = ['config', 'n', 'seeds', 'mIoU', 'mIoU per seed', 'source'] + (['mIoU16'] if miou16 else []) + classes
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
+    for s in summaries:
+        cells = [s.key, str(len(s.runs)), ', '.join(map(seed_text, s.seeds)), f'{s.miou_mean:.2f} ± {s.miou_std:.2f}',
+                 ', '.join(f'{v:.2f}' for v in s.mious), ', '.join(r.source for r in s.runs)]
+        if miou16:
+            cells.append('-' if s.miou16_mean is None else f'{s.miou16_mean:.2f} ± {s.miou16_std:.2f}')
+        cells += [markdown_number(s.class_iou.get(c), 1) for c in classes]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def csv_number(value: Optional[float]) -> Union[float, str]:
+    """``value`` rounded to 4 decimals; empty for a missing or NaN value."""
+    return '' if value is None or math.isnan(value) else round(value, 4)
+
+
+def csv_rows(summaries: Sequence[ConfigSummary]) -> List[list]:
+    """Header and one row per configuration; list cells are joined with ';', a missing value is empty."""
+    classes, miou16 = table_classes(summaries), with_miou16(summaries)
+    header = (['config', 'n', 'seeds', 'mIoU_mean', 'mIoU_std', 'mIoU_per_seed', 'source']
+              + (['mIoU16_mean', 'mIoU16_std'] if miou16 else []) + [f'IoU.{c}' for c in classes])
+    rows = [header]
+    for s in summaries:
+        row = [s.key, len(s.runs), ';'.join(map(seed_text, s.seeds)), csv_number(s.miou_mean), csv_number(s.miou_std),
+               ';'.join(str(csv_number(v)) for v in s.mious), ';'.join(r.source for r in s.runs)]
+        if miou16:
+            row += [csv_number(s.miou16_mean), csv_number(s.miou16_std)]
+        rows.append(row + [csv_number(s.class_iou.get(c)) for c in classes])
+    return rows
+
+
+def write_csv(summaries: Sequence[ConfigSummary], path: Path) -> None:
+    """Write the table as CSV atomically."""
+    tmp = atomic_path(path)
+    try:
+        with open(tmp, 'w', newline='') as file:
+            csv.writer(file).writerows(csv_rows(summaries))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def plot_results(summaries: Sequence[ConfigSummary], path: Path) -> None:
+    """Top: mIoU mean with std error bars per configuration; bottom: per-class IoU bars per configuration
+    (classes with a value in some configuration)."""
+    classes = [c for c in table_classes(summaries) if any(not math.isnan(s.class_iou.get(c, math.nan))
+                                                          for s in summaries)]
+    fig = Figure(figsize=(max(8, len(classes) * (0.4 + 0.15 * len(summaries))), 9))
+    top, bottom = fig.subplots(2, 1)
+    positions = np.arange(len(summaries))
+    top.bar(positions, [s.miou_mean for s in summaries], yerr=[s.miou_std for s in summaries], capsize=4)
+    top.set_xticks(positions, [s.key for s in summaries], rotation=30, ha='right')
+    top.set_ylabel('mIoU (%)')
+    top.set_title('mIoU, mean ± std over seeds')
+    plot_per_class_iou(bottom, classes, {s.key: [s.class_iou.get(c) for c in classes] for s in summaries})
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def default_out_dir(paths: Sequence[Path]) -> Path:
+    """The folder when a single folder (not a run directory) is given, else work_dirs/analysis."""
+    if len(paths) == 1 and not is_run_dir(paths[0]):
+        return paths[0]
+    return DEFAULT_OUT
+
+
+def main(argv: Optional[List[str]] = None) -> List[ConfigSummary]:
+    """Command line entry (see the module docstring); returns the table's rows."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('paths', nargs='+', type=Path, metavar='RUN_DIR_OR_FOLDER')
+    parser.add_argument('--out', type=Path, help='output folder (default: see above)')
+    parser.add_argument('--plot', action='store_true', help='also write analysis.png')
+    parser.add_argument('--sort', choices=('name', 'miou'), default='name', help='row order (miou: best first)')
+    args = parser.parse_args(argv)
+    summaries = group_runs(collect_runs(args.paths))
+    if args.sort == 'miou':
+        summaries.sort(key=lambda s: -s.miou_mean)
+    out = args.out or default_out_dir(args.paths)
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown_table(summaries)
+    write_text(str(out / 'analysis.md'), table + '\n')
+    write_csv(summaries, out / 'analysis.csv')
+    written = ['analysis.md', 'analysis.csv']
+    if args.plot:
+        plot_results(summaries, out / 'analysis.png')
+        written.append('analysis.png')
+    print(table)
+    print(f'Written to {out}: {", ".join(written)}')
+    return summaries
+
+
+if __name__ == '__main__':
+    main()
