@@ -1,3 +1,4 @@
 from .encoder_decoder import EncoderDecoder
+from .hrda_encoder_decoder import HRDAEncoderDecoder
 
-__all__ = ['EncoderDecoder']
+__all__ = ['EncoderDecoder', 'HRDAEncoderDecoder']
