@@ -236,3 +236,50 @@ def test_entropy_balance_adds_exactly_the_gradient_of_its_formula(second_forward
 def test_entropy_balance_rejects_unknown_keys():
     with pytest.raises(ValueError, match=r"entropy_balance: unknown keys \['lambda'\]"):
         MODELS.build(dict(copy.deepcopy(DACS_CFG), entropy_balance=dict(target=0.4, **{'lambda': 0.1})))
+
+
+MIC = dict(mask_mode='separatetrg', mask_lambda=1, mask_generator=dict(type='block', mask_ratio=0.7,
+                                                                      mask_block_size=16))
+
+
+def _recorded_student_calls(dacs, data):
+    """One train_step; the (image, label, seg_weight) of each student forward_train, in call order."""
+    calls = []
+    original = dacs.model.forward_train
+
+    def recording(img, img_metas, gt, seg_weight=None, **kwargs):
+        calls.append((img.detach().clone(), gt.detach().clone(), None if seg_weight is None else seg_weight.clone()))
+        return original(img, img_metas, gt, seg_weight, **kwargs)
+
+    dacs.model.forward_train = recording
+    logs = dacs.train_step(data, _optim(dacs))
+    return calls, logs
+
+
+def test_mic_trains_the_masked_target_with_the_unmixed_pseudo_labels():
+    dacs = _build(imnet_feature_dist_lambda=0, **MIC)
+    assert dacs.mic is not None and dacs.mic.teacher is None  # 'same' settings: DACS's teacher is shared
+    data = _batch()
+    calls, logs = _recorded_student_calls(dacs, data)
+    assert {'masked.decode.loss_seg', 'masked.decode.acc_seg'} <= set(logs)
+    assert torch.isfinite(logs['masked.decode.loss_seg'])
+    (_, _, _), (_, _, mixed_weight), (masked_img, masked_lbl, masked_weight) = calls
+    target = dacs.data_preprocessor(dict(inputs=data['target_inputs'], data_samples=data['target_data_samples']),
+                                    True)['inputs']
+    kept = (masked_img == target).all(dim=1)
+    assert ((masked_img == 0).all(dim=1) | kept).all() and 0 < kept.float().mean() < 1  # blocks of the target, or 0
+    with torch.no_grad():
+        teacher_logits = dacs.ema_model.encode_decode(target, [s.metainfo for s in data['target_data_samples']])
+    confidence, teacher_label = torch.softmax(teacher_logits, dim=1).max(dim=1)
+    assert torch.equal(masked_lbl[:, 0], teacher_label)
+    for image_weight in masked_weight:  # the un-mixed weight: one q per image, not the mixed weight's source ones
+        assert torch.equal(image_weight, torch.full_like(image_weight, float(image_weight.flatten()[0])))
+    assert not torch.equal(masked_weight, mixed_weight)
+
+
+def test_mic_on_source_only_masks_the_source():
+    dacs = _build(imnet_feature_dist_lambda=0, source_only=True, **dict(MIC, mask_mode='separatesrc'))
+    calls, logs = _recorded_student_calls(dacs, _batch())
+    assert len(calls) == 2 and 'masked.decode.loss_seg' in logs
+    (_, source_lbl, _), (_, masked_lbl, masked_weight) = calls
+    assert torch.equal(masked_lbl, source_lbl) and masked_weight is None

@@ -16,5 +16,11 @@ uda = dict(
     color_jitter_probability=0.2,
     debug_img_interval=1000,
     print_grad_magnitude=False,
+    # MIC masked image consistency (off; spec §6)
+    mask_mode=None,  # e.g. 'separatetrgaug': colour-augment, then block-mask the target batch
+    mask_alpha='same',  # 'same': MIC shares the DACS teacher, else its own EMA teacher with this alpha
+    mask_pseudo_threshold='same',
+    mask_lambda=0,  # weight of the masked fused loss
+    mask_generator=None,  # e.g. dict(type='block', mask_ratio=0.7, mask_block_size=64)
 )
 use_ddp_wrapper = True

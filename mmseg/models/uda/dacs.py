@@ -24,6 +24,7 @@ from .ema_teacher import init_ema_weights, update_ema
 from .debug_visualization import write_class_mix_debug
 from .entropy_balance import entropy_balance_loss
 from .feature_distance import ImnetFeatureDistance
+from .masking_consistency_module import MaskingConsistencyModule
 from .pseudo_label import pseudo_label_and_weight
 from .uda_decorator import UDADecorator
 
@@ -49,6 +50,10 @@ class DACS(UDADecorator):
             that DACS gives the mixed images (colour jitter and blur, same parameters and draws), so a
             source-only baseline has the same photometric augmentation as self-training.
         entropy_balance: EBDA, ``dict(target=0.4, weight=0.1, second_forward=False)`` or None (off).
+        mask_mode, mask_alpha, mask_pseudo_threshold, mask_lambda, mask_generator: MIC (spec §6; off
+            while ``mask_mode`` is None): after the mixed step, the batch of ``mask_mode`` (e.g.
+            'separatetrgaug') is masked in blocks and trained with the teacher's un-mixed pseudo-labels,
+            logged as ``masked.*`` (see :class:`MaskingConsistencyModule`).
             The loss is computed on the logits of the mixed-image forward and back-propagated with
             the mixed loss (one pass, the same gradient as a separate backward of that forward);
             ``second_forward=True`` is the reference: a new stochastic forward of the mixed image
@@ -63,7 +68,9 @@ class DACS(UDADecorator):
                  blur: bool = True, color_jitter_strength: float = 0.2, color_jitter_probability: float = 0.2,
                  debug_img_interval: int = 1000, print_grad_magnitude: bool = False, source_only: bool = False,
                  entropy_balance: Optional[dict] = None, work_dir: Optional[str] = None,
-                 source_only_augment: bool = False, **kwargs):
+                 source_only_augment: bool = False, mask_mode: Optional[str] = None, mask_alpha='same',
+                 mask_pseudo_threshold='same', mask_lambda: float = 0, mask_generator: Optional[dict] = None,
+                 **kwargs):
         super().__init__(model=model, max_iters=max_iters, **kwargs)
         if mix not in MIX_MODES:
             raise ValueError(f'DACS mix={mix!r}; expected one of {MIX_MODES}')
@@ -93,6 +100,15 @@ class DACS(UDADecorator):
             check_config_keys(entropy_balance, ('target', 'weight', 'second_forward'), 'DACS entropy_balance')
             self.entropy_balance = dict(dict(target=0.4, weight=0.1, second_forward=False), **entropy_balance)
         self.local_iter = 0
+        self.mic = None
+        if mask_mode is not None:  # built before the teacher, as the reference
+            self.mic = MaskingConsistencyModule(require_teacher=False, cfg=dict(
+                model=self.model_cfg, source_only=source_only, alpha=alpha, pseudo_threshold=pseudo_threshold,
+                pseudo_weight_ignore_top=pseudo_weight_ignore_top,
+                pseudo_weight_ignore_bottom=pseudo_weight_ignore_bottom,
+                color_jitter_strength=color_jitter_strength, color_jitter_probability=color_jitter_probability,
+                mask_mode=mask_mode, mask_alpha=mask_alpha, mask_pseudo_threshold=mask_pseudo_threshold,
+                mask_lambda=mask_lambda, mask_generator=mask_generator))
         self.ema_model = None if source_only else self.build_segmentor_copy().requires_grad_(False)
         self.imnet_model = self.build_segmentor_copy().requires_grad_(False) if self.enable_fdist else None
         self.feature_distance = ImnetFeatureDistance(imnet_feature_dist_lambda, self.fdist_classes,
@@ -130,6 +146,8 @@ class DACS(UDADecorator):
             init_ema_weights(self.get_model(), self.get_ema_model())
         elif not self.source_only:
             update_ema(self.get_model(), self.get_ema_model(), self.local_iter, self.alpha)
+        if self.mic is not None:
+            self.mic.update_weights(self.get_model(), self.local_iter)
 
         means, stds = get_mean_std(img_metas, dev)
         strong_parameters = dict(
@@ -165,6 +183,9 @@ class DACS(UDADecorator):
                 print_log(f'Fdist Grad.: {self._student_grad_norm() - seg_grad:.4g}', logger='current')
         del src_feat, clean_loss
         if self.source_only:
+            if self.mic is not None:
+                self._masked_step(img, img_metas, gt_semantic_seg, target_img, target_img_metas, None, log_vars,
+                                  backward)
             log_vars.pop('loss', None)
             self.local_iter += 1
             return log_vars
@@ -177,7 +198,7 @@ class DACS(UDADecorator):
             ema_logits = self.get_ema_model().encode_decode(target_img, target_img_metas)
         pseudo = pseudo_label_and_weight(ema_logits, self.pseudo_threshold, self.psweight_ignore_top,
                                          self.psweight_ignore_bottom)
-        pseudo_weight = pseudo.weight
+        pseudo_weight = pseudo.weight.clone()  # mixed below; MIC takes the un-mixed pseudo.weight
         gt_pixel_weight = torch.ones(pseudo_weight.shape, device=dev)
 
         # ClassMix of source into target, then strong augmentation of the mixed image
@@ -212,6 +233,9 @@ class DACS(UDADecorator):
                                            eb['weight'])
             log_vars['mix.entropy'] = eb_loss.detach()
             backward(eb_loss)
+        if self.mic is not None:
+            self._masked_step(img, img_metas, gt_semantic_seg, target_img, target_img_metas, pseudo, log_vars,
+                              backward)
         if self._debug_iteration():
             fd = self.feature_distance
             write_class_mix_debug(self.work_dir, self.local_iter, img, target_img, mixed_img, means, stds,
@@ -221,6 +245,16 @@ class DACS(UDADecorator):
         log_vars.pop('loss', None)
         self.local_iter += 1
         return log_vars
+
+    def _masked_step(self, img: Tensor, img_metas: List[dict], gt_semantic_seg: Tensor, target_img: Tensor,
+                     target_img_metas: List[dict], pseudo, log_vars: dict, backward: Callable) -> None:
+        """MIC: the student's loss on the masked batch (``masked.*``), back-propagated."""
+        masked_losses = self.mic(self.get_model(), img, img_metas, gt_semantic_seg, target_img, target_img_metas,
+                                 None, None if pseudo is None else pseudo.label,
+                                 None if pseudo is None else pseudo.weight)
+        masked_loss, masked_log = self.parse_losses(add_prefix(masked_losses, 'masked'))
+        log_vars.update(masked_log)
+        backward(masked_loss)
 
     def _debug_iteration(self) -> bool:
         """Whether this iteration writes debug images (every ``debug_img_interval``, iteration 0 included;
