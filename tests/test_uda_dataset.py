@@ -1,4 +1,4 @@
-"""UDADataset: source/target pairing, rare class sampling, and a DACS step on its batches."""
+"""UDADataset: source/target pairing, rare class sampling, the target margin mask, and a DACS step on its batches."""
 import copy
 from collections import Counter
 from pathlib import Path
@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 import mmseg.datasets  # noqa: F401
 import mmseg.models  # noqa: F401
 from mmseg.datasets.conversion import CITYSCAPES_ID_TO_TRAIN_ID, convert_id_label_dataset, read_palette_label
+from mmseg.datasets.transforms import GenerateValidPseudoMask
 from mmseg.registry import DATASETS, MODELS
 from tests.test_dacs import DACS_CFG, _seed
 from tests.test_datasets import make_cityscapes, write_image, write_label
@@ -113,3 +114,82 @@ def test_class_without_a_file_above_min_pixels_is_named_with_the_fix(tmp_path):
     with pytest.raises(ValueError, match=r'no source file has more than min_pixels=600 pixels of class 16 \(train\) '
                                          r'\(the most in one file is 600, .*set rare_class_sampling.min_pixels below 600'):
         DATASETS.build(cfg)
+
+
+MARGINS = [3, 9, 2, 6]  # top, bottom, left, right
+TARGET_STEMS = ['c_000000_000001', 'c_000000_000002', 'c_000000_000003']
+
+
+def margin_mask(height: int, width: int, margins=MARGINS) -> np.ndarray:
+    top, bottom, left, right = margins
+    mask = np.zeros((height, width), np.uint8)
+    mask[top:height - bottom, left:width - right] = 1
+    return mask
+
+
+def margin_target(tmp_path: Path, pipeline: list, margins=MARGINS) -> dict:
+    """A Cityscapes train set of 24x40 images whose labels are the expected margin mask (0/1)."""
+    root = tmp_path / 'cityscapes'
+    make_cityscapes(root, dict(train=TARGET_STEMS), size=(24, 40))
+    for stem in TARGET_STEMS:
+        write_label(root / 'gtFine' / 'train' / f'{stem}_gtFine_labelTrainIds.png', margin_mask(24, 40))
+    return dict(type='CityscapesDataset', data_root=str(root), crop_pseudo_margins=margins, pipeline=pipeline,
+                data_prefix=dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train'))
+
+
+def test_margin_mask_is_ones_of_the_image_size_with_zero_margins(tmp_path):
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
+    sample = DATASETS.build(margin_target(tmp_path, pipeline))[0]['data_samples']
+    mask = sample.valid_pseudo_mask.data
+    assert mask.dtype == torch.uint8 and mask.shape == (1, 24, 40)
+    np.testing.assert_array_equal(mask[0].numpy(), margin_mask(24, 40))
+    results = GenerateValidPseudoMask([2, 0, 0, 0]).transform(dict(img=np.zeros((6, 5, 3), np.uint8)))
+    np.testing.assert_array_equal(results['valid_pseudo_mask'], margin_mask(6, 5, [2, 0, 0, 0]))  # [-0:] spared
+    assert results['seg_fields'] == ['valid_pseudo_mask']
+
+
+def test_margin_mask_follows_resize_crop_and_flip_like_the_label(tmp_path):
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), dict(type='Resize', scale=(80, 48)),
+                dict(type='RandomCrop', crop_size=(32, 32)), dict(type='RandomFlip', prob=0.5),
+                dict(type='PackSegInputs')]
+    dataset = DATASETS.build(margin_target(tmp_path, pipeline))
+    np.random.seed(0)
+    flips, zeros = set(), []
+    for i in range(24):
+        sample = dataset[i % 3]['data_samples']
+        mask = sample.valid_pseudo_mask.data
+        assert mask.shape == (1, 32, 32)
+        torch.testing.assert_close(mask.long(), sample.gt_sem_seg.data)  # the label is the full-image mask
+        flips.add(sample.flip)
+        zeros.append(float((mask == 0).float().mean()))
+    assert flips == {True, False}
+    assert 0 < min(zeros) < max(zeros) < 1  # margins are cut where the crop touches the border
+
+
+def test_margins_need_an_image_loading_step_and_valid_values(tmp_path):
+    with pytest.raises(ValueError, match='needs a LoadImageFromFile step'):
+        DATASETS.build(margin_target(tmp_path, [dict(type='PackSegInputs')]))
+    with pytest.raises(ValueError, match=r'crop_pseudo_margins=\[30, 240\]'):
+        GenerateValidPseudoMask([30, 240])
+
+
+def test_uda_dataset_passes_the_target_margin_mask_to_dacs(tmp_path):
+    cfg = uda_cfg(tmp_path)
+    assert 'valid_pseudo_mask' not in DATASETS.build(cfg)[0]['target_data_samples']  # unchanged without margins
+    cfg['target']['crop_pseudo_margins'] = [4, 8, 2, 2]
+    item = DATASETS.build(cfg)[0]
+    assert 'valid_pseudo_mask' not in item['data_samples']
+    assert item['target_data_samples'].valid_pseudo_mask.data.shape == (1, 32, 32)
+    loader = Runner.build_dataloader(dict(batch_size=2, num_workers=0, sampler=dict(type='DefaultSampler'),
+                                          dataset=cfg), seed=0)
+    _seed()
+    dacs = MODELS.build(dict(copy.deepcopy(DACS_CFG), pseudo_weight_ignore_top=0,
+                             pseudo_weight_ignore_bottom=0)).train()
+    masks = []
+    forward_train = dacs.forward_train
+    dacs.forward_train = lambda *args: masks.append(args[6]) or forward_train(*args)
+    batch = next(iter(loader))
+    logs = dacs.train_step(batch, OptimWrapper(torch.optim.AdamW(dacs.model.parameters(), lr=1e-3)))
+    assert torch.isfinite(logs['mix.decode.loss_seg'])
+    expected = torch.stack([s.valid_pseudo_mask.data for s in batch['target_data_samples']])
+    assert masks[0].shape == (2, 1, 32, 32) and torch.equal(masks[0], expected)

@@ -12,6 +12,9 @@ with the Cityscapes colours (``to_label_id=True``, the Cityscapes server), or tr
 19-class palette (``to_label_id=False``, the default for ACDC and Dark Zurich). ``--show-dir`` writes,
 per image, the colour overlay at ``DIR/<image path below the image folder>`` and the train-id label
 map next to it (``<name>_labelTrainIds.png`` for ``<name><img_suffix>``). ``--out`` saves the summary and per-class results as JSON.
+``--hrda-out`` (HRDA models): ``LR`` / ``HR`` predict with the context or the detail branch only (fixed
+attention 0 / 1); ``ATT`` writes the scale attention map Σ_c a_c·softmax(fused)_c ·255 as a grey image
+to ``--show-dir`` instead of a prediction.
 """
 import argparse
 import copy
@@ -37,6 +40,8 @@ from mmengine.runner import Runner  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from mmseg.apis import find_run_files, init_model, load_test_config  # noqa: E402
+from mmseg.models.decode_heads.hrda_head import HRDAHead  # noqa: E402
+from mmseg.models.segmentors.hrda_encoder_decoder import HRDAEncoderDecoder  # noqa: E402
 from mmseg.registry import METRICS  # noqa: E402
 from mmseg.utils.label_images import atomic_path, overlay, write_image, write_label_png  # noqa: E402
 
@@ -47,6 +52,7 @@ for _train_id, _label in trainId2label.items():
     if 0 <= _train_id < 255:
         TRAIN_ID_TO_LABEL_ID[_train_id] = _label.id
 LABEL_ID_PALETTE = [list(id2label[i].color) if i in id2label else [0, 0, 0] for i in range(max(id2label) + 1)]
+HRDA_OUTPUTS = ('', 'LR', 'HR', 'ATT')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -63,6 +69,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', type=Path, help='write the evaluation results as JSON to this file')
     parser.add_argument('--eval-options', nargs='+', action=DictAction, default={},
                         help='imgfile_prefix=DIR to_label_id=True|False for --format-only')
+    parser.add_argument('--hrda-out', choices=HRDA_OUTPUTS, default='',
+                        help='HRDA only: LR / HR = context / detail branch only; ATT = write the attention map '
+                             '(x255) to --show-dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, k=v')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     args = parser.parse_args(argv)
@@ -72,6 +81,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--test-set has no labels to evaluate; use --format-only (and/or --show-dir) instead of --eval')
     if args.format_only and args.eval:
         parser.error('--format-only writes test-server files without evaluating; drop --eval')
+    if args.hrda_out == 'ATT' and (args.eval or args.format_only or args.out or not args.show_dir):
+        parser.error('--hrda-out ATT writes attention maps, not predictions: give --show-dir and none of '
+                     '--eval, --format-only, --out')
     unknown = set(args.eval_options) - {'imgfile_prefix', 'to_label_id'}
     if unknown:
         parser.error(f'unknown --eval-options {sorted(unknown)}; expected imgfile_prefix, to_label_id')
@@ -147,6 +159,27 @@ def format_result(label: np.ndarray, img_path: str, prefix: Path, to_label_id: b
         write_label_png(out, label, palette)
 
 
+def set_hrda_output(model: torch.nn.Module, hrda_out: str) -> None:
+    """The reference's ``--hrda-out`` on the loaded model: ``LR`` / ``HR`` fix the scale attention to 0 / 1
+    (the attention head is dropped), ``ATT`` makes the head return the attention map; '' changes nothing."""
+    if not hrda_out:
+        return
+    head = getattr(model, 'decode_head', None)
+    if not (isinstance(model, HRDAEncoderDecoder) and isinstance(head, HRDAHead)):
+        raise ValueError(f'--hrda-out {hrda_out} needs an HRDA model (HRDAEncoderDecoder with an HRDAHead); '
+                         f'this config builds {type(model).__name__} with {type(head).__name__}')
+    if hrda_out == 'ATT':
+        head.debug_output_attention = True
+    else:
+        head.fixed_attention = 0. if hrda_out == 'LR' else 1.
+        head.scale_attention = None
+
+
+def attention_image(attention: np.ndarray) -> np.ndarray:
+    """An attention map in [0, 1] as the reference writes it: ·255, rounded and saturated to uint8."""
+    return np.clip(np.rint(attention * 255), 0, 255).astype(np.uint8)
+
+
 def clean_json(results: Dict[str, float]) -> Dict[str, Optional[float]]:
     """NaN (class absent from predictions and labels) -> null."""
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in results.items()}
@@ -164,6 +197,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         use_test_split(cfg.test_dataloader.dataset)
     set_inference_mode(cfg, args.inference_mode)
     model = init_model(cfg, args.checkpoint, args.device)
+    set_hrda_output(model, args.hrda_out)
     classes, palette = model.dataset_meta['classes'], model.dataset_meta['palette']
     with DefaultScope.overwrite_default_scope('mmseg'):
         loader = Runner.build_dataloader(copy.deepcopy(cfg.test_dataloader))
@@ -187,8 +221,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
             if evaluate:
                 metric.process(batch, samples)
             for sample in samples:
-                label = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
                 img_path = sample.metainfo['img_path']
+                if args.hrda_out == 'ATT':  # channel 0 of the logits is the attention map
+                    attention = sample.seg_logits.data[0].cpu().numpy()
+                    write_image(args.show_dir / relative_image_path(img_path, img_dir), attention_image(attention))
+                    continue
+                label = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
                 if args.show_dir:
                     relative = relative_image_path(img_path, img_dir)
                     image = read_bgr(img_path)

@@ -6,7 +6,8 @@ the dataloader index is ignored (as the reference): a class is drawn with P(c) â
 softmax((1 âˆ’ f_c)/T), then a source file with enough pixels of it, then random crops are
 re-drawn until one keeps enough of the class (10 retries, the 11th is taken unchecked); the
 target is drawn uniformly and independently. Randomness comes from numpy's global RNG, which
-mmengine seeds per worker and rank.
+mmengine seeds per worker and rank. A target data set with ``crop_pseudo_margins`` gives its samples a
+``valid_pseudo_mask`` (the reference's extra output key), which travels in ``target_data_samples``.
 """
 import copy
 import os

@@ -13,8 +13,9 @@ from .photometric_distortion import PhotoMetricDistortion
 from .random_crop import RandomCrop
 from .random_flip import RandomFlip
 from .resize import Resize
+from .valid_pseudo_mask import GenerateValidPseudoMask
 
 __all__ = [
-    'LoadAnnotations', 'LoadImageFromFile', 'PackSegInputs', 'PhotoMetricDistortion', 'RandomCrop', 'RandomFlip',
-    'Resize'
+    'GenerateValidPseudoMask', 'LoadAnnotations', 'LoadImageFromFile', 'PackSegInputs', 'PhotoMetricDistortion',
+    'RandomCrop', 'RandomFlip', 'Resize'
 ]

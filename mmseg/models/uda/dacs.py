@@ -5,11 +5,18 @@ feature distance, teacher pseudo-labels, ClassMix with strong augmentation, mixe
 every ``debug_img_interval`` iterations when a ``work_dir`` is given (spec §5.6). Each loss
 gets its own backward pass (gradients accumulate, as the reference) and the optimiser steps once.
 The hyper-parameters keep the reference names so a published ``uda`` config translates line by line.
+
+With an HRDA student (spec §5.7) the same steps hold: every student forward draws its own detail
+crop, the teacher's pseudo-labels come from HRDA's ``encode_decode`` (context + sliding detail
+branch), FD uses the features of ``feature_scale`` (summed over both scales for ``'all'``), and
+the target's ``valid_pseudo_mask`` (``crop_pseudo_margins`` of the target data set) zeroes the
+pseudo-label weight in the image margins. The reference's extra HRDA debug grid (``*_s.png``) is not written.
 """
 import random
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 from torch import Tensor
@@ -17,8 +24,10 @@ from torch import Tensor
 from mmseg.registry import MODELS
 from mmseg.utils import check_config_keys
 from ..segmentors.encoder_decoder import add_prefix
+from ..segmentors.hrda_encoder_decoder import FEATURE_SCALE_ALL, HRDAEncoderDecoder
 from ..utils.dacs_transforms import get_class_masks, get_mean_std, strong_transform
 from ..utils.drop_path import DropPath
+from ..utils.hr_crop import crop
 from ..utils.resize import resize
 from .ema_teacher import init_ema_weights, update_ema
 from .debug_visualization import write_class_mix_debug
@@ -31,14 +40,30 @@ from .uda_decorator import UDADecorator
 MIX_MODES = ('class', )
 
 
+def valid_pseudo_mask(target: dict) -> Optional[Tensor]:
+    """The pre-processed target batch's ``valid_pseudo_mask`` (B x 1 x H x W uint8), padded with 0 to
+    the batch's image size, or None when the samples carry none."""
+    samples = target['data_samples']
+    carried = ['valid_pseudo_mask' in sample for sample in samples]
+    if not any(carried):
+        return None
+    if not all(carried):
+        raise ValueError('DACS: only some target samples carry a valid_pseudo_mask (crop_pseudo_margins)')
+    h, w = target['inputs'].shape[-2:]
+    masks = [sample.valid_pseudo_mask.data for sample in samples]
+    return torch.stack([F.pad(m, (0, w - m.shape[-1], 0, h - m.shape[-2]), value=0) for m in masks])
+
+
 @MODELS.register_module()
 class DACS(UDADecorator):
     """Args (reference names and defaults of ``configs/_base_/uda/dacs.py``):
         alpha: EMA teacher momentum.
         pseudo_threshold: confidence threshold of the pseudo-label weight.
-        pseudo_weight_ignore_top / _bottom: image rows given weight 0 in the pseudo-label weight.
+        pseudo_weight_ignore_top / _bottom: image rows given weight 0 in the pseudo-label weight
+            (DAFormer); must be 0 when the target samples carry a ``valid_pseudo_mask`` (HRDA/MIC).
         imnet_feature_dist_lambda: weight of the ImageNet feature distance; > 0 builds ``imnet_model``.
-        imnet_feature_dist_classes: classes whose features are regularised (None: all).
+        imnet_feature_dist_classes: classes whose features are regularised (None: all; required for an
+            HRDA student with ``feature_scale='all'``, as the reference).
         imnet_feature_dist_scale_min_ratio: min class ratio of a feature cell's label patch.
         mix: ``'class'`` (ClassMix).
         blur, color_jitter_strength, color_jitter_probability: strong augmentation of the mixed image.
@@ -84,6 +109,11 @@ class DACS(UDADecorator):
         self.fdist_classes = list(imnet_feature_dist_classes) if imnet_feature_dist_classes is not None else None
         self.fdist_scale_min_ratio = imnet_feature_dist_scale_min_ratio
         self.enable_fdist = imnet_feature_dist_lambda > 0
+        student = self.get_model()
+        self.fdist_all_scales = isinstance(student, HRDAEncoderDecoder) and \
+            student.feature_scale == FEATURE_SCALE_ALL
+        if self.enable_fdist:
+            self._check_hrda_feature_distance(student)
         self.mix = mix
         self.blur = blur
         self.color_jitter_s = color_jitter_strength
@@ -115,6 +145,17 @@ class DACS(UDADecorator):
                                                      imnet_feature_dist_scale_min_ratio,
                                                      self.num_classes) if self.enable_fdist else None
 
+    def _check_hrda_feature_distance(self, student: torch.nn.Module) -> None:
+        """Reject the HRDA FD settings the reference cannot compute."""
+        if self.fdist_all_scales and self.fdist_classes is None:
+            raise ValueError("DACS: feature distance with HRDA feature_scale='all' needs imnet_feature_dist_classes "
+                             '(the reference has no all-pixel FD over scales)')
+        if isinstance(student, HRDAEncoderDecoder) and student.crop_size is not None and \
+                student.feature_scale == student.scales[1]:
+            raise ValueError(f'DACS: feature distance with HRDA feature_scale={student.feature_scale} (the detail '
+                             "scale) compares detail-crop features with whole-image ImageNet features; use the "
+                             f"context scale {student.scales[0]} or 'all'")
+
     def get_ema_model(self) -> torch.nn.Module:
         return self.ema_model
 
@@ -131,14 +172,18 @@ class DACS(UDADecorator):
         with optim_wrapper.optim_context(self):
             log_vars = self.forward_train(source['inputs'], [s.metainfo for s in source['data_samples']], gt,
                                           target['inputs'], [s.metainfo for s in target['data_samples']],
-                                          optim_wrapper.backward)
+                                          optim_wrapper.backward, valid_pseudo_mask(target))
         optim_wrapper.step()
         optim_wrapper.zero_grad()
         return {name: value.detach() for name, value in log_vars.items()}
 
     def forward_train(self, img: Tensor, img_metas: List[dict], gt_semantic_seg: Tensor, target_img: Tensor,
-                      target_img_metas: List[dict], backward: Callable = Tensor.backward) -> Dict[str, Tensor]:
-        """The reference ``DACS.forward_train``: losses are back-propagated here, one pass each."""
+                      target_img_metas: List[dict], backward: Callable = Tensor.backward,
+                      valid_pseudo_mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """The reference ``DACS.forward_train``: losses are back-propagated here, one pass each.
+
+        ``valid_pseudo_mask`` (B x 1 x H x W, 0 in the target margins) multiplies the pseudo-label
+        weight, also the one MIC uses."""
         log_vars = {}
         batch_size = img.shape[0]
         dev = img.device
@@ -173,10 +218,7 @@ class DACS(UDADecorator):
             print_log(f'Seg. Grad.: {seg_grad:.4g}', logger='current')
 
         if self.enable_fdist:
-            with torch.no_grad():
-                self.get_imnet_model().eval()
-                feat_imnet = self.get_imnet_model().extract_feat(img)
-            feat_loss, feat_log = self.feature_distance(src_feat[-1], feat_imnet[-1].detach(), gt_semantic_seg)
+            feat_loss, feat_log = self._feature_distance(img, gt_semantic_seg, src_feat)
             log_vars.update(add_prefix(feat_log, 'src'))
             backward(feat_loss)
             if self.print_grad_magnitude:
@@ -184,8 +226,8 @@ class DACS(UDADecorator):
         del src_feat, clean_loss
         if self.source_only:
             if self.mic is not None:
-                self._masked_step(img, img_metas, gt_semantic_seg, target_img, target_img_metas, None, log_vars,
-                                  backward)
+                self._masked_step(img, img_metas, gt_semantic_seg, target_img, target_img_metas, None,
+                                  valid_pseudo_mask, log_vars, backward)
             log_vars.pop('loss', None)
             self.local_iter += 1
             return log_vars
@@ -197,7 +239,8 @@ class DACS(UDADecorator):
         with torch.no_grad():
             ema_logits = self.get_ema_model().encode_decode(target_img, target_img_metas)
         pseudo = pseudo_label_and_weight(ema_logits, self.pseudo_threshold, self.psweight_ignore_top,
-                                         self.psweight_ignore_bottom)
+                                         self.psweight_ignore_bottom, valid_pseudo_mask)
+        del ema_logits
         pseudo_weight = pseudo.weight.clone()  # mixed below; MIC takes the un-mixed pseudo.weight
         gt_pixel_weight = torch.ones(pseudo_weight.shape, device=dev)
 
@@ -234,8 +277,8 @@ class DACS(UDADecorator):
             log_vars['mix.entropy'] = eb_loss.detach()
             backward(eb_loss)
         if self.mic is not None:
-            self._masked_step(img, img_metas, gt_semantic_seg, target_img, target_img_metas, pseudo, log_vars,
-                              backward)
+            self._masked_step(img, img_metas, gt_semantic_seg, target_img, target_img_metas, pseudo,
+                              valid_pseudo_mask, log_vars, backward)
         if self._debug_iteration():
             fd = self.feature_distance
             write_class_mix_debug(self.work_dir, self.local_iter, img, target_img, mixed_img, means, stds,
@@ -246,11 +289,36 @@ class DACS(UDADecorator):
         self.local_iter += 1
         return log_vars
 
+    def _feature_distance(self, img: Tensor, gt_semantic_seg: Tensor,
+                          src_feat: list) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """λ·FD of the source features and its log (spec §5.3).
+
+        The ImageNet model sees the student's input: for an HRDA student its ``extract_feat``
+        rescales to ``feature_scale``; with ``'all'`` the FD of each scale is summed, the detail
+        branch and its label cropped with the student's last detail-crop box.
+        """
+        imnet = self.get_imnet_model()
+        if not self.fdist_all_scales:
+            with torch.no_grad():
+                imnet.eval()
+                feat_imnet = imnet.extract_feat(img)
+            return self.feature_distance(src_feat[-1], feat_imnet[-1].detach(), gt_semantic_seg)
+        student = self.get_model()
+        crop_box = student.last_train_crop_box if student.crop_size is not None else None
+        with torch.no_grad():
+            imnet.eval()
+            feat_imnet = imnet.extract_feat(img, crop_box=crop_box)
+        gts = [gt_semantic_seg if i == 0 or crop_box is None else crop(gt_semantic_seg, crop_box)
+               for i in range(len(src_feat))]
+        return self.feature_distance.multi_scale([f[-1] for f in src_feat], [f[-1].detach() for f in feat_imnet],
+                                                 gts)
+
     def _masked_step(self, img: Tensor, img_metas: List[dict], gt_semantic_seg: Tensor, target_img: Tensor,
-                     target_img_metas: List[dict], pseudo, log_vars: dict, backward: Callable) -> None:
+                     target_img_metas: List[dict], pseudo, valid_mask: Optional[Tensor], log_vars: dict,
+                     backward: Callable) -> None:
         """MIC: the student's loss on the masked batch (``masked.*``), back-propagated."""
         masked_losses = self.mic(self.get_model(), img, img_metas, gt_semantic_seg, target_img, target_img_metas,
-                                 None, None if pseudo is None else pseudo.label,
+                                 valid_mask, None if pseudo is None else pseudo.label,
                                  None if pseudo is None else pseudo.weight)
         masked_loss, masked_log = self.parse_losses(add_prefix(masked_losses, 'masked'))
         log_vars.update(masked_log)

@@ -1,5 +1,5 @@
 """ImageNet feature distance (FD) of DAFormer's DACS, restricted to thing classes (spec §5.3)."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -68,5 +68,25 @@ class ImnetFeatureDistance:
             feat_dist = masked_feat_dist(feat, feat_imnet, mask)
         else:
             feat_dist = masked_feat_dist(feat, feat_imnet)
+        loss = self.lambda_ * feat_dist
+        return loss, {'loss_imnet_feat_dist': loss.detach()}
+
+    def multi_scale(self, feats: List[Tensor], feats_imnet: List[Tensor],
+                    gts: List[Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """HRDA ``feature_scale='all'``: λ·Σ_s FD_s over the scales, as the reference (a sum, not a mean).
+
+        ``feats`` / ``feats_imnet`` are the last-stage features of each scale, ``gts`` the label of
+        each scale (the detail one cropped with the detail box); each is downscaled to its feature
+        map. Needs ``classes``; ``last_mask`` / ``last_gt_rescaled`` are those of the first scale.
+        """
+        if self.classes is None:
+            raise ValueError("FD over HRDA's scales (feature_scale='all') needs imnet_feature_dist_classes")
+        feat_dist = 0
+        for s, (feat, feat_imnet, gt) in enumerate(zip(feats, feats_imnet, gts)):
+            mask, gt_rescaled = feat_dist_mask(gt, feat.shape[-1], self.classes, self.scale_min_ratio,
+                                               self.num_classes)
+            feat_dist = feat_dist + masked_feat_dist(feat, feat_imnet.detach(), mask)
+            if s == 0:
+                self.last_mask, self.last_gt_rescaled = mask, gt_rescaled
         loss = self.lambda_ * feat_dist
         return loss, {'loss_imnet_feat_dist': loss.detach()}
