@@ -15,7 +15,8 @@ alone reproduces the run.
 ``--seeds``; ``--startup-test`` keeps seed 0 as the reference), writes them to
 ``configs/generated/local-exp<ID>[-startup]/<date>_<name>_<uuid5>.py`` (run directories
 ``work_dirs/local-exp<ID>[-startup]/<run>/``) and trains them one after the other, each in its own
-process; a failed run is reported and the next one starts. ``--dry-run`` only writes and lists them.
+process (``--jobs N``: N at a time, for CPU machines); a failed run is reported and the next one starts.
+``--dry-run`` only writes and lists them.
 Members whose components do not exist yet are listed as left out. ``--data synth`` puts every run on the
 embedded synthetic pair (``experiments.on_synthetic_pair``: 128x128 crops, no ImageNet weights; folders
 ``local-exp<ID>-synth[-startup]``), so that any ID can be smoke-tested on a CPU, e.g.
@@ -41,6 +42,7 @@ import os
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -222,20 +224,33 @@ def generate_experiment_configs(exp_id: int, gen_root: Path, work_root: Path, *,
     return paths
 
 
-def run_experiment(configs: List[Path], options: List[str]) -> List[Tuple[Path, int]]:
-    """Train the configs one after the other, each in its own process; a failure does not stop the rest.
+def run_experiment(configs: List[Path], options: List[str], jobs: int = 1) -> List[Tuple[Path, int]]:
+    """Train the configs, each in its own process, ``jobs`` at a time (the reference: one after the other);
+    a failure does not stop the rest. With ``jobs > 1`` each run gets ``cpu_count // jobs`` threads (unless
+    OMP_NUM_THREADS is set) and its output goes to ``<config>.log`` next to the config.
 
-    Returns (config, exit code) per run.
+    Returns (config, exit code) per run, in the order of ``configs``.
     """
-    outcomes = []
-    for i, config in enumerate(configs):
-        print(f'[{i + 1}/{len(configs)}] {config}', flush=True)
-        result = subprocess.run([sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), str(config)] + options,
-                                cwd=REPO_ROOT)
-        if result.returncode != 0:
-            print(f'[{i + 1}/{len(configs)}] FAILED (exit {result.returncode}): {config}', flush=True)
-        outcomes.append((config, result.returncode))
-    return outcomes
+    env = dict(os.environ)
+    if jobs > 1:
+        env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // jobs)))
+
+    def train_one(index: int, config: Path) -> Tuple[Path, int]:
+        tag = f'[{index + 1}/{len(configs)}]'
+        command = [sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), str(config)] + options
+        if jobs == 1:
+            print(f'{tag} {config}', flush=True)
+            code = subprocess.run(command, cwd=REPO_ROOT, env=env).returncode
+        else:
+            log = config.with_suffix('.log')
+            print(f'{tag} {config} (output: {log})', flush=True)
+            with open(log, 'w') as out:
+                code = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+        print(f'{tag} {"finished" if code == 0 else f"FAILED (exit {code})"}: {config}', flush=True)
+        return config, code
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(train_one, range(len(configs)), configs))
 
 
 def resume_target(path: str) -> Path:
@@ -255,6 +270,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     source.add_argument('--exp', type=int, help='experiment ID of experiments.py: generate its configs and train them')
     parser.add_argument('--seeds', type=int, nargs='+', help='with --exp: only these seeds')
     parser.add_argument('--dry-run', action='store_true', help='with --exp: write and list the configs, train nothing')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='with --exp: runs at a time, each with cpu_count // jobs threads and its output in '
+                             '<config>.log (default 1, the reference: one after the other)')
     parser.add_argument('--data', choices=experiments.DATA_CHOICES, default='benchmark',
                         help="with --exp: 'synth' runs every config on the embedded synthetic pair (CPU smoke test)")
     parser.add_argument('--synth-data-dir', type=Path,
@@ -278,14 +296,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', default=[], help='passed on to tools/train.py')
     args = parser.parse_args(argv)
     resume_path = args.resume if args.resume is not RESUME_LATEST else None
+    if args.jobs < 1:
+        parser.error(f'--jobs {args.jobs}: expected at least 1')
     if args.exp is not None:
         if args.resume is not None or args.work_dir:
             parser.error('--exp writes one run directory per config: --resume and --work-dir do not apply')
         if args.synth_data_dir is not None:
             args.synth_data_dir = args.synth_data_dir.resolve()
         return args
-    if args.seeds or args.dry_run or args.data != 'benchmark' or args.synth_data_dir:
-        parser.error('--seeds, --dry-run, --data and --synth-data-dir go with --exp')
+    if args.seeds or args.dry_run or args.data != 'benchmark' or args.synth_data_dir or args.jobs != 1:
+        parser.error('--seeds, --dry-run, --jobs, --data and --synth-data-dir go with --exp')
     if args.config is None and resume_path is None:
         parser.error('give --config CFG or --exp ID to start runs, or --resume RUN_DIR to continue one')
     if args.config is None and (args.debug or args.startup_test):
@@ -341,7 +361,7 @@ def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
         return
     if args.data == 'synth' or args.synth_data_dir is not None:
         check_synthetic_data(args.synth_data_dir or REPO_ROOT / SYNTHETIC_DATA_ROOT)
-    failed = [(config, code) for config, code in run_experiment(configs, options) if code != 0]
+    failed = [(config, code) for config, code in run_experiment(configs, options, args.jobs) if code != 0]
     print(f'{len(configs) - len(failed)} of {len(configs)} runs finished')
     if failed:
         raise SystemExit('failed runs:\n' + '\n'.join(f'  {config} (exit {code})' for config, code in failed))

@@ -233,3 +233,16 @@ def test_a_failed_run_is_reported_and_the_next_one_starts(tmp_path):
     outcomes = run_experiments.run_experiment([broken, tmp_path / 'missing.py'], [])
     assert [config for config, _ in outcomes] == [broken, tmp_path / 'missing.py']
     assert all(code != 0 for _, code in outcomes)
+
+
+def test_parallel_runs_keep_the_order_and_write_one_log_each(tmp_path, capsys):
+    broken = tmp_path / 'broken.py'
+    broken.write_text("model = dict(type='NoSuchModel')\n")
+    outcomes = run_experiments.run_experiment([broken, tmp_path / 'missing.py'], [], jobs=2)
+    assert [config for config, _ in outcomes] == [broken, tmp_path / 'missing.py']
+    assert all(code != 0 for _, code in outcomes)
+    assert 'NoSuchModel' in (tmp_path / 'broken.log').read_text()
+    assert (tmp_path / 'missing.log').is_file()
+    assert capsys.readouterr().out.count('FAILED') == 2
+    with pytest.raises(SystemExit):
+        run_experiments.parse_args(['--exp', '5', '--jobs', '0'])
