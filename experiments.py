@@ -1,41 +1,74 @@
 """Experiment IDs: one ID expands a paper table into run configs, all seeds (spec §10.1, §10.2).
 
 ``generate_experiment_cfgs(exp_id)`` returns one config dict per run, built like the reference's
-``experiments.py``: ``_base_`` files (paths relative to ``configs/``; prefix them with ``../../`` when
-writing to ``configs/generated/<exp>/``) plus the overrides of the run (seed, UDA keys, rare class
-sampling, optimiser, schedule, batch, evaluation), the run ``name`` in the reference scheme and the
-metadata keys ``exp``, ``name_dataset``, ``name_architecture``, ``name_encoder``, ``name_decoder``,
-``name_uda``, ``name_opt``.
+``experiments.py`` (DAFormer, HRDA and MIC): ``_base_`` files (paths relative to ``configs/``; prefix them with
+``../../`` when writing to ``configs/generated/<exp>/``) plus the overrides of the run (seed, model, UDA keys,
+rare class sampling, optimiser, schedule, batch, evaluation), the run ``name`` in the reference scheme and the
+metadata keys ``exp``, ``name_dataset``, ``name_architecture``, ``name_encoder``, ``name_decoder``, ``name_uda``,
+``name_opt``; HRDA / MIC runs also ``gpu_model`` and ``n_gpus``, and their ``name_dataset`` ends with the crop.
 
 The dicts are plain except for :class:`BaseVar` values, the ``{{_base_.source_dataset}}`` references of
 the hand-written configs: a ``str`` whose ``repr`` is the bare reference, so that a config file written
 with ``repr`` (or run_experiments' ``_literal``) resolves it against its bases.
 
-IDs (the DAFormer ones as in the reference, seeds [0, 1, 2] unless noted):
+HRDA runs carry the reference's architecture string ``hrda1-{hrcrop}-{λ_hr}[-opts]_{decoder}`` (parsed by
+:func:`hrda_architecture`): the HRDA model base of the decoder with the detail crop, the detail loss weight and
+the ablation options written into the config. Pseudo-label crop v2 (``_cpl2``, HRDA / MIC) lives in the data:
+the target of the data set base carries ``crop_pseudo_margins``. The HR Cityscapes bases have them, the ACDC /
+Dark Zurich ones not; a run with v2 on a base without them takes the base's ``_cpl2`` variant
+(``uda_gta_to_cityscapes_512x512_cpl2.py``, the synthetic pair's), and a base whose margins disagree with the
+run is an error.
+
+IDs (as in the reference, seeds [0, 1, 2] unless noted):
 
 - 5: RCS / FD ablation on SegFormer MiT-B5 (DAFormer Table 5).
 - 6: decoder study (Table 7), full UDA and target-only.
 - 7: final DAFormer on Synthia -> Cityscapes (Table 6; evaluated with mIoU16 too).
 - 8: final DAFormer on Cityscapes -> ACDC and Cityscapes -> Dark Zurich (pseudo-label crop v1).
+- 40: final HRDA (HRDA Table 1) on GTA-HR and Synthia-HR -> Cityscapes-HR: ``hrda1-512-0.1_daformer_sepaspp``,
+  1024 crops, RCS min_crop_ratio 2.0, pseudo-label crop v2, slide inference.
+- 42: HRDA crop-size study for UDA (Fig. 4 left): DAFormer with synchronised crops 128, 256, 384 and the full
+  512 at LR, 256, 512, 768 of the 1024 crops at HR (plcrop v2 for all: the row cut of v1 needs crops of the
+  full image height). Only the full LR crop runs: the others need ``sync_crop_size``.
+- 43: the same crop study target-only (Fig. 4 right), as Cityscapes crops of these sizes.
+- 44: HRDA ablations on GTA -> Cityscapes: context crop (Table 3), detail crop (Table 4), naive HR (Table 5),
+  detail-crop variants (Table 6), components (Table 7), detail loss weight (Fig. S1), context scale (Table S1).
+- 49: HRDA on Cityscapes-HR -> ACDC-HR and -> Dark Zurich-HR (no pseudo-label crop).
+- 80: MIC(HRDA) (MIC Table 2): GTA / Synthia with ``separatetrgaug`` and plcrop v2, ACDC / Dark Zurich with
+  ``separate`` and no plcrop; blocks of 64, ratio 0.7.
+- 82: MIC domain study (Table 6): GTA with ``separatesrcaug`` / ``separateaug``, ACDC with ``separatesrc`` /
+  ``separatetrg``.
+- 83: MIC ablation on the final DAFormer (Table 7; blocks of 32 at 512): without colour augmentation, without
+  masking (ratio 0), without EMA teacher (``mask_alpha=0``), without confidence weight (threshold None).
+- 84: MIC block size {16, 32, 64, 128} x mask ratio {0.3, 0.5, 0.7, 0.9} on the final DAFormer (Table 8).
+- 85: supervised Cityscapes with MIC (Table 9): ``dacs_srconly`` Cityscapes -> Cityscapes, ``separatesrc``.
 - 90: EBDA on Cityscapes -> ACDC (not a reference ID; the EBDA repository runs its final config only):
   the final DAFormer with entropy balancing, batch 1, 8 workers, 50k iterations, evaluation every 2000
   iterations keeping the best-mIoU checkpoint, as configs/ebda/.
 - 100: architecture start-up test, target-only, 2 iterations, seed 0.
 - 101: UDA start-up test, every UDA variant on the final DAFormer model, 2 iterations, seed 0.
 - 200: the embedded synthetic pair on CPU (not a reference ID): source-only, DACS, + RCS, + entropy
-  balancing with the tiny DAFormer of configs/synth/. No ImageNet feature distance: the tiny model has no
-  ImageNet weights, so FD would pull the features towards a random initialisation.
+  balancing, HRDA, MIC and MIC(HRDA) with the tiny DAFormer of configs/synth/ (detail crop 64, MIC blocks of 16,
+  ratio 0.7, as configs/synth/). No ImageNet feature distance: the tiny model has no ImageNet weights, so FD
+  would pull the features towards a random initialisation.
 
-Members whose architecture or backbone does not exist yet (ResNet, DeepLabV2, UperNet, ...) are left
-out of the generated list and listed in :data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members
-(1-4) and the HRDA / MIC IDs are listed in :data:`PENDING_EXPERIMENTS`; asking for them raises
-:class:`MissingComponentsError` naming the missing components.
+Members whose architecture, backbone or data feature does not exist yet (ResNet, DeepLabV2, UperNet, the
+synchronised crop of UDADataset, ...) are left out of the generated list and listed in
+:data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members (1-4, 41, 81) are listed in
+:data:`PENDING_EXPERIMENTS`; asking for them raises :class:`MissingComponentsError` naming the missing components.
+
+``data='synth'`` (:func:`on_synthetic_pair`) scales what depends on the image size with the crop (1024 or 512
+-> 128): HRDA detail crops (512 of 1024 -> 64), synchronised crops and MIC blocks (64 of 1024 and 32 of 512 ->
+8: the reference's 16x16 grid of blocks; every block size of the IDs gives a divisor of 128), the plcrop v1
+rows and v2 margins (the synthetic ``_cpl2`` base: [30, 240, 30, 30] of the 1024-high Cityscapes images ->
+[4, 30, 4, 4] of the 128-high synthetic ones, the rows of v1 at this size); the RCS min_crop_ratio is 0.5 (the
+HR runs' 2.0 compensates for twice the image resolution, which the synthetic pair does not have).
 """
 import functools
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from mmengine.config import Config
 
@@ -49,14 +82,22 @@ STARTUP_ITERS = 2
 STARTUP_VAL_INTERVAL = 100
 # Rare class sampling keeps crops with more than min_pixels * min_crop_ratio pixels of the drawn class.
 RCS_MIN_CROP_RATIO = 0.5
+# HRDA / MIC: 0.5 x 2^2, the images have twice the resolution (4x the pixels per class).
+HR_RCS_MIN_CROP_RATIO = 2.0
 # T = inf (uniform class sampling) cannot be written into a .py config (mmengine dumps it as `inf`, which
 # does not load back). For T >= 1e8, (1 - f) / T is below float32 resolution, so the softmax of the rare
 # class sampler is exactly uniform, bit for bit the T = inf probabilities; the name keeps 'rcsinf'.
 RCS_UNIFORM_TEMP = 1e9
 # The pseudo-label crop of DAFormer (plcrop v1): rows at the top / bottom of target crops get weight 0.
 PLCROP = dict(pseudo_weight_ignore_top=15, pseudo_weight_ignore_bottom=120)
+# Name suffix of each pseudo-label crop version; v2 is also the suffix of the data set base variant whose target
+# carries the margins.
+PLCROP_NAMES = {'v1': '_cpl', 'v2': '_cpl2'}
 # Schedule files that configure their own optimiser (no `_base_/schedules/{opt}.py` next to them).
 SCHEDULES_WITH_OPTIMIZER = ('synth_adamw_2k', )
+# The GPUs of the reference runs (HRDA / MIC metadata).
+TITAN_RTX = 'NVIDIATITANRTX'
+RTX_2080_TI = 'NVIDIAGeForceRTX2080Ti'
 # The embedded synthetic pair (tools/make_synthetic_data.py; `run_experiments.py --data synth`): its runs
 # have this source, 128x128 crops, no ImageNet weights, and a rare class sampling threshold for 128x128
 # images (about 3000 pixels of a 1914x1052 GTA frame, scaled to the synthetic source images).
@@ -81,6 +122,12 @@ MODEL_BASES: Dict[Tuple[str, str], str] = {
     ('daformer_sepaspp', 'mitb5'): '_base_/models/daformer_sepaspp_mitb5.py',
     ('daformer_conv1', 'mit_tiny'): '_base_/models/daformer_conv1_mit_tiny.py',
 }
+# (decoder, backbone) of an HRDA architecture -> model base file (HRDAEncoderDecoder with HRDAHead around it).
+HRDA_MODEL_BASES: Dict[Tuple[str, str], str] = {
+    ('daformer_sepaspp', 'mitb5'): '_base_/models/daformer_sepaspp_mitb5_hrda.py',
+    ('daformer_conv1', 'mit_tiny'): '_base_/models/daformer_conv1_mit_tiny_hrda.py',
+}
+HRDA_PREFIX = 'hrda1-'
 # Architectures and backbones of the reference experiments that are not implemented yet.
 MISSING_ARCHITECTURES: Dict[str, Tuple[str, ...]] = {
     'dlv2red': ('DeepLabV2', ),
@@ -98,6 +145,8 @@ MISSING_BACKBONES: Dict[str, Tuple[str, ...]] = {
     's101': ('ResNeSt', ),
     's200': ('ResNeSt', ),
 }
+# The synchronised source / target crop of the HRDA crop studies (`_sf{H}x{W}`, spec §8.4).
+MISSING_SYNC_CROP = 'UDADataset sync_crop_size'
 
 # UDA variant -> (uda base file, or None for a plain segmentor; overrides of its `uda` dict).
 UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
@@ -112,6 +161,9 @@ UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
     # Entropy balancing on plain DACS (the synthetic pair, where FD does not apply).
     'dacs_eb': ('_base_/uda/dacs.py', dict(entropy_balance=dict(target=0.4, weight=0.1, second_forward=False))),
 }
+# MIC mask mode -> its abbreviation in the names.
+MASK_MODE_NAMES = {'separate': 'sep', 'separateaug': 'spa', 'separatesrc': 'sps', 'separatesrcaug': 'spsa',
+                   'separatetrg': 'spt', 'separatetrgaug': 'spta'}
 
 
 class BaseVar(str):
@@ -128,18 +180,33 @@ def base_var(name: str) -> BaseVar:
 
 
 @dataclass(frozen=True)
+class Mask:
+    """MIC masked image consistency (spec §6): the ``mask_*`` keys of DACS (reference defaults)."""
+    mode: str  # one of MASK_MODE_NAMES
+    block_size: int
+    ratio: float
+    alpha: Union[str, float] = 'same'  # 'same': the DACS teacher
+    pseudo_threshold: Union[str, float, None] = 'same'  # None: confidence weight 1
+    weight: float = 1  # mask_lambda
+
+
+@dataclass(frozen=True)
 class Run:
     """One training run: the variables of the reference's ``config_from_vars`` (defaults as there)."""
-    architecture: str
+    architecture: str  # HRDA: 'hrda1-{hrcrop}-{λ_hr}[-opts]_{decoder}'
     backbone: str
     uda: str
     seed: int = 0
     source: str = 'gta'
     target: str = 'cityscapes'
-    crop: str = DEFAULT_CROP
+    crop: str = DEFAULT_CROP  # 'HxW'
+    sync_crop: Optional[int] = None  # square crop synchronised over source and target (UDADataset)
     rcs_T: Optional[float] = None  # rare class sampling temperature; None: off
     rcs_min_pixels: int = 3000
-    plcrop: bool = False
+    rcs_min_crop: float = RCS_MIN_CROP_RATIO
+    plcrop: Optional[str] = None  # pseudo-label crop: 'v1' (row cut, DAFormer) or 'v2' (margins, HRDA / MIC)
+    inference: str = 'whole'  # or 'slide' (windows of the training crop, stride crop / 2)
+    mask: Optional[Mask] = None  # MIC
     opt: str = DEFAULT_OPT
     lr: float = DEFAULT_LR
     schedule: str = 'poly10warm'
@@ -150,12 +217,21 @@ class Run:
     val_interval: Optional[int] = None  # None: iters // 10 (10 evaluations)
     save_best: bool = False  # keep the best-mIoU checkpoint (EBDA)
     runtime: str = 'default_runtime'
+    gpu_model: Optional[str] = None  # HRDA / MIC runs: the reference's GPU (HRDA / MIC metadata); None: DAFormer
 
 
 class Unsupported(NamedTuple):
     """A member of an experiment that cannot be generated yet."""
     name: str
     missing: Tuple[str, ...]
+
+
+class HRDAArchitecture(NamedTuple):
+    """The parts of ``hrda1-{hr_crop}-{hr_loss_weight}[-options]_{decoder}``."""
+    hr_crop: int
+    hr_loss_weight: float
+    options: Tuple[str, ...]
+    decoder: str
 
 
 class MissingComponentsError(NotImplementedError):
@@ -167,21 +243,71 @@ class MissingComponentsError(NotImplementedError):
                          f'{", ".join(self.missing)}')
 
 
+def hrda_architecture(architecture: str) -> Optional[HRDAArchitecture]:
+    """The HRDA settings of ``architecture``, None for a single-scale one."""
+    if not architecture.startswith(HRDA_PREFIX):
+        return None
+    hrda, decoder = architecture.split('_', 1)
+    _, hr_crop, hr_loss_weight, *options = hrda.split('-')
+    return HRDAArchitecture(int(hr_crop), float(hr_loss_weight), tuple(options), decoder)
+
+
+def crop_size(crop: str) -> List[int]:
+    """``'HxW'`` as ``[H, W]``."""
+    return [int(side) for side in crop.split('x')]
+
+
+def outer_crop_size(run: Run) -> List[int]:
+    """The crop the model trains on: the synchronised crop, else the data set's."""
+    return [run.sync_crop] * 2 if run.sync_crop else crop_size(run.crop)
+
+
+def pseudo_label_crop_version(run: Run) -> Optional[str]:
+    """``run.plcrop`` where it applies (DACS or MIC runs), else None."""
+    return run.plcrop if 'dacs' in run.uda or run.mask is not None else None
+
+
 # ---------------------------------------------------------------------------------------------------
 # Config names (spec §10.1)
 # ---------------------------------------------------------------------------------------------------
-NAME_REPLACEMENTS = [('.', ''), ('True', 'T'), ('False', 'F'), ('cityscapes', 'cs'), ('synthia', 'syn'),
-                     ('darkzurich', 'dzur')]
+NAME_REPLACEMENTS = [('.', ''), ('True', 'T'), ('False', 'F'), ('None', 'N'), ('[', ''), (']', ''), (',', 'j'),
+                     (' ', ''), ('cityscapes', 'cs'), ('synthia', 'syn'), ('darkzurich', 'dzur')]
+
+
+def mask_name(mask: Mask) -> str:
+    """``_m{block}-{ratio}-[a{alpha}-][p{threshold}-]{mode}[-w{lambda}]``."""
+    name = f'_m{mask.block_size}-{mask.ratio}-'
+    if mask.alpha != 'same':
+        name += f'a{mask.alpha}-'
+    if mask.pseudo_threshold != 'same':
+        name += f'p{mask.pseudo_threshold}-'
+    name += MASK_MODE_NAMES[mask.mode]
+    if mask.weight != 1:
+        name += f'-w{mask.weight}'
+    return name
 
 
 def uda_name(run: Run) -> str:
-    """``name_uda``: the UDA variant with ``_rcs{T}`` and ``_cpl`` (pseudo-label crop) for DACS runs."""
+    """``name_uda``: the UDA variant with ``_rcs{T}[-{min_crop}]`` and ``_sf{H}x{W}`` (DACS runs), ``_cpl`` /
+    ``_cpl2`` (pseudo-label crop) and the MIC mask suffix."""
     name = run.uda
     if 'dacs' in run.uda and run.rcs_T is not None:
         name += f'_rcs{run.rcs_T}'
-    if 'dacs' in run.uda and run.plcrop:
-        name += '_cpl'
+        if run.rcs_min_crop != RCS_MIN_CROP_RATIO:
+            name += f'-{run.rcs_min_crop}'
+    if 'dacs' in run.uda and run.sync_crop:
+        name += f'_sf{run.sync_crop}x{run.sync_crop}'
+    plcrop = pseudo_label_crop_version(run)
+    if plcrop:
+        name += PLCROP_NAMES[plcrop]
+    if run.mask is not None:
+        name += mask_name(run.mask)
     return name
+
+
+def architecture_name(run: Run) -> str:
+    """``name_decoder``: the architecture, ``_sl`` for slide inference."""
+    return run.architecture + ('_sl' if run.inference == 'slide' else '')
 
 
 def opt_name(run: Run) -> str:
@@ -189,10 +315,15 @@ def opt_name(run: Run) -> str:
     return f'{run.opt}_{run.lr}_pm{run.pmult}_{run.schedule}_{N_GPUS}x{run.batch_size}_{run.iters // 1000}k'
 
 
+def crop_name(run: Run) -> str:
+    """``_{crop}`` unless it is the default crop."""
+    return f'_{run.crop}' if run.crop != DEFAULT_CROP else ''
+
+
 def run_name(run: Run) -> str:
     """``{source}2{target}[_crop]_{uda}_{arch}_{backbone}_{schedule}[_opt][_lr][_pmF]_s{seed}``, shortened."""
-    crop = f'_{run.crop}' if run.crop != DEFAULT_CROP else ''
-    name = f'{run.source}2{run.target}{crop}_{uda_name(run)}_{run.architecture}_{run.backbone}_{run.schedule}'
+    name = f'{run.source}2{run.target}{crop_name(run)}_{uda_name(run)}_{architecture_name(run)}_{run.backbone}_' \
+           f'{run.schedule}'
     if run.opt != DEFAULT_OPT:
         name += f'_{run.opt}'
     if run.lr != DEFAULT_LR:
@@ -206,10 +337,16 @@ def run_name(run: Run) -> str:
 
 
 def metadata(exp_id: int, run: Run) -> dict:
-    """``name``, ``exp`` and the ``name_*`` keys of the reference configs."""
-    return dict(name=run_name(run), exp=exp_id, name_dataset=f'{run.source}2{run.target}',
-                name_architecture=f'{run.architecture}_{run.backbone}', name_encoder=run.backbone,
-                name_decoder=run.architecture, name_uda=uda_name(run), name_opt=opt_name(run))
+    """``name``, ``exp`` and the ``name_*`` keys of the reference configs (HRDA / MIC: with the crop in
+    ``name_dataset``, and ``gpu_model``, ``n_gpus``)."""
+    hrda_mic = run.gpu_model is not None
+    meta = dict(name=run_name(run), exp=exp_id,
+                name_dataset=f'{run.source}2{run.target}' + (crop_name(run) if hrda_mic else ''),
+                name_architecture=f'{architecture_name(run)}_{run.backbone}', name_encoder=run.backbone,
+                name_decoder=architecture_name(run), name_uda=uda_name(run), name_opt=opt_name(run))
+    if hrda_mic:
+        meta.update(gpu_model=run.gpu_model, n_gpus=N_GPUS)
+    return meta
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -217,22 +354,51 @@ def metadata(exp_id: int, run: Run) -> dict:
 # ---------------------------------------------------------------------------------------------------
 def missing_components(run: Run) -> Tuple[str, ...]:
     """The components ``run`` needs that do not exist yet (empty if it can be generated)."""
-    if (run.architecture, run.backbone) in MODEL_BASES:
-        return ()
-    missing = MISSING_BACKBONES.get(run.backbone, ()) + MISSING_ARCHITECTURES.get(run.architecture, ())
-    if not missing:
-        raise KeyError(f'no model base config for architecture {run.architecture!r} with backbone {run.backbone!r}')
+    hrda = hrda_architecture(run.architecture)
+    decoder = hrda.decoder if hrda else run.architecture
+    missing = (MISSING_SYNC_CROP, ) if run.sync_crop else ()
+    if (decoder, run.backbone) not in (HRDA_MODEL_BASES if hrda else MODEL_BASES):
+        model_missing = MISSING_BACKBONES.get(run.backbone, ()) + MISSING_ARCHITECTURES.get(decoder, ())
+        if not model_missing:
+            raise KeyError(f'no model base config for architecture {run.architecture!r} with backbone '
+                           f'{run.backbone!r}')
+        missing = model_missing + missing
     return tuple(dict.fromkeys(missing))
 
 
+def model_base(run: Run) -> str:
+    """The model base file of the architecture (the HRDA one for an HRDA architecture)."""
+    hrda = hrda_architecture(run.architecture)
+    if hrda:
+        return HRDA_MODEL_BASES[(hrda.decoder, run.backbone)]
+    return MODEL_BASES[(run.architecture, run.backbone)]
+
+
+@functools.lru_cache(maxsize=None)
+def target_has_margins(dataset_base_file: str) -> bool:
+    """Whether the target data set of a UDA data set base carries ``crop_pseudo_margins`` (plcrop v2)."""
+    cfg = Config.fromfile(str(CONFIG_ROOT / dataset_base_file))
+    return cfg.target_dataset.get('crop_pseudo_margins') is not None
+
+
 def dataset_base(run: Run) -> str:
-    """Target-only runs train on ``{target}_half_{crop}.py`` (on the synthetic pair: its labelled target), the
-    others on ``uda_{source}_to_{target}_{crop}.py``."""
+    """Target-only runs train on the target with its labels: ``{target}_half_{crop}.py`` for Cityscapes (at half
+    resolution), ``{target}_{crop}.py`` for the HR Cityscapes, the labelled target on the synthetic pair. The
+    others on ``uda_{source}_to_{target}_{crop}.py``, or its ``_cpl2`` variant for plcrop v2 if that base's
+    target has no margins."""
     if run.uda == 'target-only':
         if run.source == SYNTHETIC_SOURCE:
             return SYNTHETIC_TARGET_ONLY_DATASET
-        return f'_base_/datasets/{run.target}_half_{run.crop}.py'
-    return f'_base_/datasets/uda_{run.source}_to_{run.target}_{run.crop}.py'
+        resolution = '_half' if run.target == 'cityscapes' else ''
+        return f'_base_/datasets/{run.target}{resolution}_{run.crop}.py'
+    base = f'_base_/datasets/uda_{run.source}_to_{run.target}_{run.crop}.py'
+    margins = pseudo_label_crop_version(run) == 'v2'
+    if margins and not target_has_margins(base):
+        base = base[:-len('.py')] + f'{PLCROP_NAMES["v2"]}.py'
+    if target_has_margins(base) != margins:
+        raise ValueError(f'{base}: the crop_pseudo_margins of its target do not match plcrop={run.plcrop!r} of '
+                         f'{run_name(run)}')
+    return base
 
 
 def schedule_bases(run: Run) -> List[str]:
@@ -244,37 +410,92 @@ def schedule_bases(run: Run) -> List[str]:
 def base_files(run: Run) -> List[str]:
     """Runtime, model, data, UDA method (if any), optimiser and schedule."""
     uda_base, _ = UDA_VARIANTS[run.uda]
-    bases = [f'_base_/{run.runtime}.py', MODEL_BASES[(run.architecture, run.backbone)], dataset_base(run)]
+    bases = [f'_base_/{run.runtime}.py', model_base(run), dataset_base(run)]
     return bases + ([uda_base] if uda_base else []) + schedule_bases(run)
 
 
+def hrda_model(run: Run) -> dict:
+    """The ``model`` keys of an HRDA architecture (spec §4.1, §10.1): detail crop and loss weight; with a detail
+    crop as large as the training crop also the context loss (``lr_loss_weight``) and, with FD, the features of
+    both scales; then the ablation options."""
+    hrda = hrda_architecture(run.architecture)
+    if hrda is None:
+        return {}
+    if run.inference != 'slide':
+        raise ValueError(f'{run.architecture}: the HRDA model bases test by slide inference')
+    hr_crop = [hrda.hr_crop] * 2
+    model = dict(scales=[1, 0.5], hr_crop_size=hr_crop, feature_scale=0.5, crop_coord_divisible=8,
+                 hr_slide_inference=True)
+    head = dict(attention_classwise=True, hr_loss_weight=hrda.hr_loss_weight)
+    if hr_crop == outer_crop_size(run):
+        head['lr_loss_weight'] = hrda.hr_loss_weight
+        model['feature_scale'] = 'all' if '_fd' in run.uda else 0.5
+    for option in hrda.options:
+        if option == 'fixedatt':  # the mean of both scales instead of a learned attention
+            head['fixed_attention'] = 0.5
+        elif option == 'nooverlap':
+            model['hr_slide_overlapping'] = False
+        elif option == 'singleatt':  # one attention channel for all classes
+            head['attention_classwise'] = False
+        elif option == 'blurhr':  # the detail crop from the upsampled context image
+            model['blur_hr_crop'] = True
+        elif option == 'samescale':
+            model.update(scales=[1, 1], feature_scale=1)
+        elif option.startswith('sc'):  # context scale
+            scale = float(option[len('sc'):])
+            model['scales'] = [1, scale]
+            if not isinstance(model['feature_scale'], str):
+                model['feature_scale'] = scale
+        else:
+            raise ValueError(f'unknown HRDA option {option!r} in {run.architecture!r}')
+    return dict(model, decode_head=head)
+
+
 def model_overrides(run: Run) -> dict:
-    """Backbone type and ImageNet weights of MiT-B1..B5 (the model files are written for one of them); on the
-    synthetic pair no ImageNet weights (trained from scratch, as configs/synth/)."""
+    """Backbone type and ImageNet weights of MiT-B1..B5 (the model files are written for one of them; on the
+    synthetic pair no ImageNet weights, trained from scratch as configs/synth/), the HRDA keys, and the slide
+    inference over windows of the training crop."""
+    model = {}
     if run.backbone.startswith('mitb'):
         variant = f'mit_b{run.backbone[len("mitb"):]}'
         pretrained = None if run.source == SYNTHETIC_SOURCE else f'pretrained/{variant}.pth'
-        return dict(model=dict(pretrained=pretrained, backbone=dict(type=variant)))
-    return {}
+        model.update(pretrained=pretrained, backbone=dict(type=variant))
+    model.update(hrda_model(run))
+    if run.inference == 'slide':
+        height, width = outer_crop_size(run)
+        model['test_cfg'] = dict(mode='slide', batched_slide=True, stride=[height // 2, width // 2],
+                                 crop_size=[height, width])
+    return dict(model=model) if model else {}
 
 
 def pseudo_label_crop(run: Run) -> dict:
     """The rows of :data:`PLCROP`, for 512-pixel-high crops, scaled to the run's crop height."""
-    scale = int(run.crop.split('x')[0]) / int(DEFAULT_CROP.split('x')[0])
+    scale = crop_size(run.crop)[0] / crop_size(DEFAULT_CROP)[0]
     return {key: round(rows * scale) for key, rows in PLCROP.items()}
 
 
+def mask_overrides(mask: Mask) -> dict:
+    """The ``mask_*`` keys of DACS."""
+    return dict(mask_mode=mask.mode, mask_alpha=mask.alpha, mask_pseudo_threshold=mask.pseudo_threshold,
+                mask_lambda=mask.weight, mask_generator=dict(_delete_=True, type='block', mask_ratio=mask.ratio,
+                                                             mask_block_size=mask.block_size))
+
+
 def uda_overrides(run: Run) -> dict:
-    """The variant's ``uda`` overrides and the pseudo-label crop."""
+    """The variant's ``uda`` overrides, the pseudo-label crop v1 and MIC."""
     _, overrides = UDA_VARIANTS[run.uda]
-    uda = dict(overrides, **(pseudo_label_crop(run) if 'dacs' in run.uda and run.plcrop else {}))
+    uda = dict(overrides)
+    if pseudo_label_crop_version(run) == 'v1':
+        uda.update(pseudo_label_crop(run))
+    if run.mask is not None:
+        uda.update(mask_overrides(run.mask))
     return dict(uda=uda) if uda else {}
 
 
 def rare_class_sampling(run: Run) -> dict:
     """``UDADataset.rare_class_sampling`` (T = inf written as :data:`RCS_UNIFORM_TEMP`)."""
     class_temp = RCS_UNIFORM_TEMP if math.isinf(run.rcs_T) else run.rcs_T
-    return dict(min_pixels=run.rcs_min_pixels, class_temp=class_temp, min_crop_ratio=RCS_MIN_CROP_RATIO)
+    return dict(min_pixels=run.rcs_min_pixels, class_temp=class_temp, min_crop_ratio=run.rcs_min_crop)
 
 
 def data_overrides(run: Run) -> dict:
@@ -340,7 +561,15 @@ def experiment_config(exp_id: int, run: Run) -> dict:
 # ---------------------------------------------------------------------------------------------------
 # Experiments
 # ---------------------------------------------------------------------------------------------------
-FINAL_DAFORMER = Run('daformer_sepaspp', 'mitb5', 'dacs_a999_fdthings', rcs_T=0.01, plcrop=True)
+FINAL_DAFORMER = Run('daformer_sepaspp', 'mitb5', 'dacs_a999_fdthings', rcs_T=0.01, plcrop='v1')
+# The final HRDA (HRDA Table 1) on GTA-HR -> Cityscapes-HR, one worker as every HRDA / MIC run.
+FINAL_HRDA = Run('hrda1-512-0.1_daformer_sepaspp', 'mitb5', 'dacs_a999_fdthings', source='gtaHR',
+                 target='cityscapesHR', crop='1024x1024', rcs_T=0.01, rcs_min_crop=HR_RCS_MIN_CROP_RATIO, plcrop='v2',
+                 inference='slide', workers=1, gpu_model=TITAN_RTX)
+# MIC(HRDA) (MIC Table 2) on GTA-HR -> Cityscapes-HR.
+FINAL_MIC_HRDA = replace(FINAL_HRDA, mask=Mask('separatetrgaug', 64, 0.7))
+# MIC(DAFormer) at 512x512 (MIC Table 1, as configs/mic/gta2cs_mic_daformer.py): blocks of 32.
+FINAL_MIC_DAFORMER = replace(FINAL_DAFORMER, workers=1, gpu_model=RTX_2080_TI, mask=Mask('separatetrgaug', 32, 0.7))
 
 
 def with_seeds(members: Sequence[Run]) -> List[Run]:
@@ -357,7 +586,7 @@ def rcs_fd_ablation() -> List[Run]:
         replace(segformer, uda='dacs_fd'),
         replace(segformer, uda='dacs_fdthings'),
         replace(segformer, uda='dacs_fdthings', rcs_T=0.01),
-        replace(segformer, uda='dacs_a999_fdthings', rcs_T=0.01, plcrop=True),
+        replace(segformer, uda='dacs_a999_fdthings', rcs_T=0.01, plcrop='v1'),
         replace(FINAL_DAFORMER, architecture='dlv2red', backbone='r101v1c'),
     ])
 
@@ -381,6 +610,97 @@ def cityscapes_to_adverse_final() -> List[Run]:
     """8: final DAFormer on Cityscapes -> ACDC and Cityscapes -> Dark Zurich (pseudo-label crop v1)."""
     return with_seeds([replace(FINAL_DAFORMER, source='cityscapes', target=target)
                        for target in ('acdc', 'darkzurich')])
+
+
+def hrda_final() -> List[Run]:
+    """40: final HRDA on GTA-HR and Synthia-HR -> Cityscapes-HR (HRDA Table 1)."""
+    return with_seeds([FINAL_HRDA, replace(FINAL_HRDA, source='synthiaHR')])
+
+
+def hrda_crop_study_uda() -> List[Run]:
+    """42: the DAFormer crop-size study for UDA (HRDA Fig. 4 left): crops synchronised over source and target,
+    128, 256, 384 of the 512 crops and the full 512 at LR, 256, 512, 768 of the 1024 crops at HR. (The reference
+    runs the HR 256 one with a non-batched slide inference to save memory; it needs the synchronised crop.)"""
+    lr = replace(FINAL_HRDA, architecture='daformer_sepaspp', source='gta', target='cityscapes', crop=DEFAULT_CROP,
+                 rcs_min_crop=RCS_MIN_CROP_RATIO)
+    hr = replace(FINAL_HRDA, architecture='daformer_sepaspp')
+    return with_seeds([replace(lr, sync_crop=size) for size in (128, 256, 384)] + [lr]
+                      + [replace(hr, sync_crop=size) for size in (256, 512, 768)])
+
+
+def hrda_crop_study_target_only() -> List[Run]:
+    """43: the crop-size study target-only (HRDA Fig. 4 right): Cityscapes crops of 128, 256, 384, 512 at LR and
+    256, 512, 768 at HR."""
+    lr = Run('daformer_sepaspp', 'mitb5', 'target-only', inference='slide', workers=1, gpu_model=TITAN_RTX)
+    hr = replace(lr, source='gtaHR', target='cityscapesHR')
+    return with_seeds([replace(lr, crop=f'{size}x{size}') for size in (128, 256, 384, 512)]
+                      + [replace(hr, crop=f'{size}x{size}') for size in (256, 512, 768)])
+
+
+def hrda_daformer(setting: str) -> str:
+    """The HRDA architecture ``hrda1-{setting}`` around the final DAFormer decoder."""
+    return f'{HRDA_PREFIX}{setting}_daformer_sepaspp'
+
+
+def hrda_ablations() -> List[Run]:
+    """44: HRDA ablations on GTA-HR -> Cityscapes-HR (HRDA Tables 3-7, S1, Fig. S1), around the final HRDA."""
+    return with_seeds(
+        # Table 3, context crop size: LR0.5 + HR0.5, LR0.75 + HR0.5 (context crops of 512 and 768)
+        [replace(FINAL_HRDA, sync_crop=size) for size in (512, 768)]
+        # Table 4, detail crop size: HR 256, 384
+        + [replace(FINAL_HRDA, architecture=hrda_daformer(setting)) for setting in ('256-0.1', '384-0.1')]
+        # Table 5, naive HR comparison at the same memory: LR0.75 + HR0.375
+        + [replace(FINAL_HRDA, sync_crop=768, architecture=hrda_daformer('384-0.1'))]
+        # Table 6, detail crop variants; Table 7, components (fixed attention and no overlap, no overlap,
+        # lambda_d = 0); Fig. S1, detail loss weight; Table S1, context crop resolution
+        + [replace(FINAL_HRDA, architecture=hrda_daformer(setting)) for setting in (
+            '512-0.1-samescale', '512-0.1-blurhr', '512-0.1-fixedatt-nooverlap', '512-0.1-nooverlap', '512-0.0',
+            *[f'512-{weight}' for weight in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)], '512-0.1-sc0.25', '512-0.1-sc0.75')])
+
+
+def hrda_adverse() -> List[Run]:
+    """49: HRDA on Cityscapes-HR -> ACDC-HR and -> Dark Zurich-HR (no pseudo-label crop)."""
+    return with_seeds([replace(FINAL_HRDA, source='cityscapesHR', target=target, plcrop=None)
+                       for target in ('acdcHR', 'darkzurichHR')])
+
+
+def mic_hrda_final() -> List[Run]:
+    """80: MIC(HRDA) on GTA, Synthia (target masks, colour-augmented; plcrop v2), ACDC and Dark Zurich (source
+    and target masks; no plcrop) (MIC Table 2)."""
+    adverse = replace(FINAL_MIC_HRDA, source='cityscapesHR', plcrop=None,
+                      mask=replace(FINAL_MIC_HRDA.mask, mode='separate'))
+    return with_seeds([FINAL_MIC_HRDA, replace(FINAL_MIC_HRDA, source='synthiaHR'),
+                       replace(adverse, target='acdcHR'), replace(adverse, target='darkzurichHR')])
+
+
+def mic_domain_study() -> List[Run]:
+    """82: which domain MIC masks (MIC Table 6): GTA source (augmented) and source + target (augmented), ACDC
+    source and target."""
+    adverse = replace(FINAL_MIC_HRDA, source='cityscapesHR', target='acdcHR', plcrop=None)
+    return with_seeds([replace(run, mask=replace(FINAL_MIC_HRDA.mask, mode=mode)) for run, mode in (
+        (FINAL_MIC_HRDA, 'separatesrcaug'), (FINAL_MIC_HRDA, 'separateaug'), (adverse, 'separatesrc'),
+        (adverse, 'separatetrg'))])
+
+
+def mic_ablation() -> List[Run]:
+    """83: MIC(DAFormer) ablation (MIC Table 7): without colour augmentation, without masking, without EMA teacher
+    (a teacher of its own with alpha 0: the student), without confidence weight."""
+    mask = FINAL_MIC_DAFORMER.mask
+    return with_seeds([replace(FINAL_MIC_DAFORMER, mask=variant) for variant in (
+        replace(mask, mode='separatetrg'), replace(mask, ratio=0), replace(mask, alpha=0),
+        replace(mask, pseudo_threshold=None))])
+
+
+def mic_block_study() -> List[Run]:
+    """84: MIC(DAFormer) block size x mask ratio (MIC Table 8; the blocks of the 1024 table halved for 512)."""
+    return with_seeds([replace(FINAL_MIC_DAFORMER, mask=replace(FINAL_MIC_DAFORMER.mask, block_size=size, ratio=ratio))
+                       for size in (16, 32, 64, 128) for ratio in (0.3, 0.5, 0.7, 0.9)])
+
+
+def mic_supervised() -> List[Run]:
+    """85: supervised Cityscapes training with MIC on the source (MIC Table 9)."""
+    return with_seeds([Run('daformer_sepaspp', 'mitb5', 'dacs_srconly', source='cityscapes', workers=1,
+                           gpu_model=RTX_2080_TI, mask=Mask('separatesrc', 32, 0.7))])
 
 
 def ebda_acdc() -> List[Run]:
@@ -411,7 +731,7 @@ def architecture_startup_test() -> List[Run]:
 
 def uda_startup_test() -> List[Run]:
     """101: every UDA variant on the final DAFormer model for 2 iterations, seed 0."""
-    base = replace(FINAL_DAFORMER, rcs_T=None, plcrop=False, iters=STARTUP_ITERS, val_interval=STARTUP_VAL_INTERVAL)
+    base = replace(FINAL_DAFORMER, rcs_T=None, plcrop=None, iters=STARTUP_ITERS, val_interval=STARTUP_VAL_INTERVAL)
     return [
         replace(base, uda='target-only'),
         replace(base, uda='dacs_srconly'),
@@ -420,21 +740,28 @@ def uda_startup_test() -> List[Run]:
         replace(base, uda='dacs_fd'),
         replace(base, uda='dacs_fdthings'),
         replace(base, uda='dacs_fdthings', rcs_T=0.01),
-        replace(base, uda='dacs_a999_fdthings', rcs_T=0.01, plcrop=True),
-        replace(base, uda='dacs_a999_fdthings_eb', rcs_T=0.01, plcrop=True),
+        replace(base, uda='dacs_a999_fdthings', rcs_T=0.01, plcrop='v1'),
+        replace(base, uda='dacs_a999_fdthings_eb', rcs_T=0.01, plcrop='v1'),
     ]
 
 
 def synthetic_benchmark() -> List[Run]:
-    """200: the embedded synthetic pair on CPU (configs/synth/): source-only, DACS, + RCS, + entropy balancing."""
+    """200: the embedded synthetic pair on CPU (configs/synth/): source-only, DACS, + RCS, + entropy balancing,
+    HRDA, MIC and MIC(HRDA) (the last three with RCS)."""
     synth = Run('daformer_conv1', 'mit_tiny', 'dacs', source=SYNTHETIC_SOURCE, crop=SYNTHETIC_CROP, lr=6e-4,
                 schedule='synth_adamw_2k', pmult=False, iters=2000, batch_size=8, workers=1, val_interval=2000,
                 runtime='synth_runtime', rcs_min_pixels=SYNTHETIC_RCS_MIN_PIXELS)
+    rcs = replace(synth, rcs_T=0.01)
+    hrda = replace(rcs, architecture='hrda1-64-0.1_daformer_conv1', inference='slide')
+    mask = Mask('separatetrgaug', 16, 0.7)
     return with_seeds([
         replace(synth, uda='dacs_srconly'),
         synth,
-        replace(synth, rcs_T=0.01),
+        rcs,
         replace(synth, uda='dacs_eb', rcs_T=0.01),
+        hrda,
+        replace(rcs, mask=mask),
+        replace(hrda, mask=mask),
     ])
 
 
@@ -443,29 +770,33 @@ EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
     6: decoder_study,
     7: synthia_final,
     8: cityscapes_to_adverse_final,
+    40: hrda_final,
+    42: hrda_crop_study_uda,
+    43: hrda_crop_study_target_only,
+    44: hrda_ablations,
+    49: hrda_adverse,
+    80: mic_hrda_final,
+    82: mic_domain_study,
+    83: mic_ablation,
+    84: mic_block_study,
+    85: mic_supervised,
     90: ebda_acdc,
     100: architecture_startup_test,
     101: uda_startup_test,
     200: synthetic_benchmark,
 }
+# The components of the DeepLabV2 comparisons of HRDA / MIC: DeepLabV2-R101 alone and inside HRDA, AdvSeg and
+# MinEnt, trained with SGD on colour-augmented ("CAug") source data.
+DLV2_UDA_COMPONENTS = ('ResNet', 'DeepLabV2', 'HRDAHead with DLV2Head', 'AdvSeg', 'MinEnt', 'SGD schedule',
+                       'CAug data sets')
 # Reference IDs that cannot run yet: ID -> (what it is, the missing components).
 PENDING_EXPERIMENTS: Dict[int, Tuple[str, Tuple[str, ...]]] = {
     1: ('DAFormer Table 1, architecture comparison', ('ResNet', 'DeepLabV2', 'DANet', 'ISANet', 'DeepLabV3+')),
     2: ('DAFormer Table 2, SegFormer encoder / decoder ablation', ('ResNet', 'DeepLabV3+')),
     3: ('DAFormer Table 3, encoder study', ('ResNet', 'ResNeSt', 'DeepLabV2')),
     4: ('DAFormer Table 4, learning-rate warm-up ablation', ('ResNet', 'DeepLabV2')),
-    40: ('HRDA Table 1, final HRDA', ('HRDA', )),
-    41: ('HRDA Table 2, HRDA with other UDA methods', ('HRDA', 'ResNet', 'DeepLabV2', 'AdvSeg', 'MinEnt')),
-    42: ('HRDA Fig. 4 left, crop-size study for UDA', ('HRDA', )),
-    43: ('HRDA Fig. 4 right, crop-size study for target-only', ('HRDA', )),
-    44: ('HRDA Tables 3-7, S1 and Fig. S1, ablations', ('HRDA', )),
-    49: ('HRDA on Cityscapes -> ACDC and Dark Zurich', ('HRDA', )),
-    80: ('MIC Table 2, MIC(HRDA) on four benchmarks', ('HRDA', 'MIC')),
-    81: ('MIC Table 1, MIC with other UDA methods', ('HRDA', 'MIC', 'ResNet', 'DeepLabV2', 'AdvSeg', 'MinEnt')),
-    82: ('MIC Table 6, domain study', ('HRDA', 'MIC')),
-    83: ('MIC Table 7, MIC ablation', ('MIC', )),
-    84: ('MIC Table 8, block size and mask ratio', ('MIC', )),
-    85: ('MIC Table 9, supervised Cityscapes with MIC', ('MIC', )),
+    41: ('HRDA Table 2, HRDA with other UDA methods', DLV2_UDA_COMPONENTS),
+    81: ('MIC Table 1, MIC with other UDA methods', DLV2_UDA_COMPONENTS),
 }
 # Members of the generated experiments that are left out: ID -> [(run name, missing components)].
 UNSUPPORTED_MEMBERS: Dict[int, List[Unsupported]] = {
@@ -474,12 +805,35 @@ UNSUPPORTED_MEMBERS: Dict[int, List[Unsupported]] = {
 }
 
 
+def scaled_size(size: int, scale: float) -> int:
+    """``size * scale``, which must be a whole number of pixels."""
+    scaled = size * scale
+    if not scaled.is_integer():
+        raise ValueError(f'{size} pixels scaled by {scale} to the synthetic crop is not a whole number')
+    return int(scaled)
+
+
+def scaled_architecture(architecture: str, scale: float) -> str:
+    """An HRDA architecture with the detail crop scaled by ``scale``; any other as it is."""
+    if not architecture.startswith(HRDA_PREFIX):
+        return architecture
+    hrda, decoder = architecture.split('_', 1)
+    prefix, hr_crop, *settings = hrda.split('-')
+    return '-'.join([prefix, str(scaled_size(int(hr_crop), scale)), *settings]) + f'_{decoder}'
+
+
 def on_synthetic_pair(run: Run) -> Run:
     """``run`` with the embedded synthetic pair as data (``--data synth``): any source and target become the
-    synthetic GTA -> Cityscapes pair with 128x128 crops, rare class sampling thresholds for its image size,
-    at most :data:`SYNTHETIC_MAX_WORKERS` loader processes; model, UDA method and schedule stay."""
+    synthetic GTA -> Cityscapes pair with 128x128 crops; HRDA detail crops, synchronised crops and MIC blocks
+    scale with the crop (see the module docstring); rare class sampling thresholds for its image size, at most
+    :data:`SYNTHETIC_MAX_WORKERS` loader processes; model, UDA method and schedule stay."""
+    scale = crop_size(SYNTHETIC_CROP)[0] / crop_size(run.crop)[0]
     return replace(run, source=SYNTHETIC_SOURCE, target='cityscapes', crop=SYNTHETIC_CROP,
-                   rcs_min_pixels=SYNTHETIC_RCS_MIN_PIXELS, workers=min(run.workers, SYNTHETIC_MAX_WORKERS))
+                   architecture=scaled_architecture(run.architecture, scale),
+                   sync_crop=run.sync_crop and scaled_size(run.sync_crop, scale),
+                   mask=run.mask and replace(run.mask, block_size=scaled_size(run.mask.block_size, scale)),
+                   rcs_min_pixels=SYNTHETIC_RCS_MIN_PIXELS, rcs_min_crop=RCS_MIN_CROP_RATIO,
+                   workers=min(run.workers, SYNTHETIC_MAX_WORKERS))
 
 
 def generate_experiment_cfgs(exp_id: int, data: str = 'benchmark') -> List[dict]:

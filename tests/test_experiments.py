@@ -5,6 +5,7 @@ import math
 import pickle
 import re
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, List
 
@@ -22,13 +23,18 @@ from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
-GENERATED_IDS = [5, 6, 7, 8, 90, 100, 101, 200]
+GENERATED_IDS = [5, 6, 7, 8, 40, 42, 43, 44, 49, 80, 82, 83, 84, 85, 90, 100, 101, 200]
+HRDA_MIC_IDS = [40, 42, 43, 44, 49, 80, 82, 83, 84, 85]
 METADATA = ('name', 'exp', 'name_dataset', 'name_architecture', 'name_encoder', 'name_decoder', 'name_uda', 'name_opt')
+HRDA_MIC_METADATA = ('gpu_model', 'n_gpus')
 THINGS = [6, 7, 11, 12, 13, 14, 15, 16, 17, 18]
 DAFORMER_FUSIONS = ['daformer_conv1', 'daformer_isa', 'daformer_sepaspp_bottleneck', 'daformer_aspp',
                     'daformer_sepaspp']
 FINAL_UDA = 'dacs_a999_fdthings_rcs001_cpl_daformer_sepaspp_mitb5_poly10warm'  # the final DAFormer's generated name
 UDA_SUFFIX = '_uda_warm_fdthings_rcs_croppl_a999_daformer_mitb5_s0.py'  # the hand-written final configs
+HRDA_UDA = 'dacs_a999_fdthings_rcs001-20'  # the final HRDA's UDA name, before the pseudo-label crop
+HRDA_ARCH = 'hrda1-512-01_daformer_sepaspp_sl_mitb5_poly10warm'  # the final HRDA's architecture and schedule
+MARGINS = [30, 240, 30, 30]
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -86,7 +92,9 @@ def test_every_generated_config_loads_and_builds(exp_id, generated, configs_root
         assert all(without_seed(run) == without_seed(runs[0]) for run in runs)
     for cfg in (runs[0] for runs in seeds.values()):
         loaded = load(cfg, configs_root)
-        assert {key: loaded[key] for key in METADATA} == {key: cfg[key] for key in METADATA}
+        metadata = METADATA + (HRDA_MIC_METADATA if exp_id in HRDA_MIC_IDS else ())
+        assert {key: loaded[key] for key in metadata} == {key: cfg[key] for key in metadata}
+        assert ('gpu_model' in cfg) == (exp_id in HRDA_MIC_IDS)
         runner_cfg = runner_config(loaded)
         assert runner_cfg.train_cfg.max_iters == cfg['train_cfg']['max_iters']
         with torch.device('meta'):
@@ -98,6 +106,14 @@ def test_every_generated_config_loads_and_builds(exp_id, generated, configs_root
             assert type(model).__name__ == 'DACS' and model.max_iters == cfg['train_cfg']['max_iters']
             dataset = loaded.train_dataloader.dataset
             assert dataset.type == 'UDADataset' and dataset.source.type and dataset.target.type
+            segmentor = type(model.model).__name__
+            assert segmentor == ('HRDAEncoderDecoder' if cfg['name_decoder'].startswith('hrda1-') else 'EncoderDecoder')
+            # plcrop v2 comes with the margins of the target, and only then
+            assert (dataset.target.get('crop_pseudo_margins') is not None) == ('_cpl2' in cfg['name_uda'])
+        if cfg['name_decoder'].endswith('_sl'):  # slide windows of the training crop
+            size = list(loaded.crop_size)
+            assert loaded.model.test_cfg == dict(mode='slide', batched_slide=True, stride=[s // 2 for s in size],
+                                                 crop_size=size)
 
 
 def test_final_configs_are_generated_as_written_by_hand(generated, configs_root):
@@ -236,10 +252,14 @@ def test_startup_tests_run_two_iterations_with_seed_0(generated, configs_root):
 def test_synthetic_experiment_uses_the_cpu_benchmark_setup(generated, configs_root):
     seed0 = [cfg for cfg in generated[200] if cfg['randomness']['seed'] == 0]
     assert [cfg['name'] for cfg in seed0] == [
-        f'synthetic_gta2cs_128x128_{uda}_daformer_conv1_mit_tiny_synth_adamw_2k_00006_pmF_s0'
-        for uda in ('dacs_srconly', 'dacs', 'dacs_rcs001', 'dacs_eb_rcs001')]
+        f'synthetic_gta2cs_128x128_{uda}_{architecture}_mit_tiny_synth_adamw_2k_00006_pmF_s0'
+        for uda, architecture in (
+            ('dacs_srconly', 'daformer_conv1'), ('dacs', 'daformer_conv1'), ('dacs_rcs001', 'daformer_conv1'),
+            ('dacs_eb_rcs001', 'daformer_conv1'), ('dacs_rcs001', 'hrda1-64-01_daformer_conv1_sl'),
+            ('dacs_rcs001_m16-07-spta', 'daformer_conv1'),
+            ('dacs_rcs001_m16-07-spta', 'hrda1-64-01_daformer_conv1_sl'))]
     assert {cfg['name_opt'] for cfg in seed0} == {'adamw_0.0006_pmFalse_synth_adamw_2k_1x8_2k'}
-    assert len(generated[200]) == 12
+    assert len(generated[200]) == 21
     for cfg in seed0:
         loaded = load(cfg, configs_root)
         assert loaded.uda.imnet_feature_dist_lambda == 0 and loaded.uda.alpha == 0.99  # no FD on the tiny model
@@ -252,6 +272,192 @@ def test_synthetic_experiment_uses_the_cpu_benchmark_setup(generated, configs_ro
     assert rcs == dict(min_pixels=30, class_temp=0.01, min_crop_ratio=0.5)
     assert load(seed0[0], configs_root).uda.source_only
     assert load(seed0[3], configs_root).uda.entropy_balance == dict(target=0.4, weight=0.1, second_forward=False)
+    # HRDA, MIC and MIC(HRDA) as configs/synth/synth_gta2cs_{hrda,mic,mic_hrda}.py (but for their debug interval)
+    synth_configs = ('synth_gta2cs_hrda.py', 'synth_gta2cs_mic.py', 'synth_gta2cs_mic_hrda.py')
+    for cfg, synth_config in zip(seed0[4:], synth_configs):
+        written = Config.fromfile(str(CONFIGS / 'synth' / synth_config)).to_dict()
+        loaded = load(cfg, configs_root).to_dict()
+        for key in ('model', 'train_dataloader', 'val_dataloader', 'train_cfg', 'param_scheduler', 'optim_wrapper'):
+            assert loaded[key] == written[key], (synth_config, key)
+        assert loaded['uda'] == dict(written['uda'], debug_img_interval=1000), synth_config
+
+
+def test_hrda_and_mic_final_configs_are_generated_as_written_by_hand(generated, configs_root):
+    """IDs 40 and 49 (seed 1) give configs/hrda/, ID 80 (seed 2) configs/mic/*_mic_hrda.py and ID 84's 32 / 0.7 member
+    (seed 0) configs/mic/gta2cs_mic_daformer.py, up to the name: model, UDA, data, schedule and metadata."""
+    hrda, mic = by_name(generated[40] + generated[49]), by_name(generated[80])
+    mic_daformer = by_name(generated[84])
+    cases = {}
+    for prefix, uda in (('gtaHR2csHR', f'{HRDA_UDA}_cpl2'), ('synHR2csHR', f'{HRDA_UDA}_cpl2'),
+                        ('csHR2acdcHR', HRDA_UDA), ('csHR2dzurHR', HRDA_UDA)):
+        mode = 'spta' if uda.endswith('cpl2') else 'sep'
+        cases[f'hrda/{prefix}_hrda.py'] = hrda[f'{prefix}_1024x1024_{uda}_{HRDA_ARCH}_s1']
+        cases[f'mic/{prefix}_mic_hrda.py'] = mic[f'{prefix}_1024x1024_{uda}_m64-07-{mode}_{HRDA_ARCH}_s2']
+    cases['mic/gta2cs_mic_daformer.py'] = mic_daformer[f'gta2cs_{FINAL_UDA.replace("cpl", "cpl_m32-07-spta")}_s0']
+    for path, cfg in cases.items():
+        final = Config.fromfile(str(CONFIGS / path)).to_dict()
+        generated_cfg = load(cfg, configs_root).to_dict()
+        for key in ('name', 'exp'):
+            final.pop(key)
+            generated_cfg.pop(key)
+        assert generated_cfg == final, path
+    assert cases['hrda/gtaHR2csHR_hrda.py']['name'] == f'gtaHR2csHR_1024x1024_{HRDA_UDA}_cpl2_{HRDA_ARCH}_s1'
+    assert cases['mic/gtaHR2csHR_mic_hrda.py']['name'] == \
+        f'gtaHR2csHR_1024x1024_{HRDA_UDA}_cpl2_m64-07-spta_{HRDA_ARCH}_s2'
+
+
+def test_final_hrda_and_mic_runs_carry_the_reference_names(generated, configs_root):
+    assert [cfg['name'] for cfg in generated[40]] == [
+        f'{prefix}_1024x1024_dacs_a999_fdthings_rcs001-20_cpl2_hrda1-512-01_daformer_sepaspp_sl_mitb5_poly10warm_'
+        f's{seed}'
+        for prefix in ('gtaHR2csHR', 'synHR2csHR') for seed in (0, 1, 2)]
+    assert [cfg['name'] for cfg in generated[49][::3]] == [
+        f'csHR2{target}HR_1024x1024_{HRDA_UDA}_{HRDA_ARCH}_s0' for target in ('acdc', 'dzur')]
+    assert [cfg['name_uda'] for cfg in generated[80][::3]] == [
+        'dacs_a999_fdthings_rcs0.01-2.0_cpl2_m64-0.7-spta', 'dacs_a999_fdthings_rcs0.01-2.0_cpl2_m64-0.7-spta',
+        'dacs_a999_fdthings_rcs0.01-2.0_m64-0.7-sep', 'dacs_a999_fdthings_rcs0.01-2.0_m64-0.7-sep']
+    assert [cfg['name'] for cfg in generated[82][::3]] == [
+        f'{dataset}_1024x1024_{HRDA_UDA}{plcrop}_m64-07-{mode}_{HRDA_ARCH}_s0' for dataset, plcrop, mode in (
+            ('gtaHR2csHR', '_cpl2', 'spsa'), ('gtaHR2csHR', '_cpl2', 'spa'), ('csHR2acdcHR', '', 'sps'),
+            ('csHR2acdcHR', '', 'spt'))]
+    assert {(cfg['gpu_model'], cfg['n_gpus']) for exp_id in (40, 49, 80, 82) for cfg in generated[exp_id]} == {
+        ('NVIDIATITANRTX', 1)}
+    assert {cfg['gpu_model'] for exp_id in (83, 84, 85) for cfg in generated[exp_id]} == {'NVIDIAGeForceRTX2080Ti'}
+    synthia = load(generated[40][3], configs_root)
+    assert synthia.train_dataloader.dataset.source.type == 'SynthiaDataset' and synthia.val_evaluator.with_miou16
+    assert synthia.train_dataloader.dataset.target.crop_pseudo_margins == MARGINS
+    assert generated[40][0]['name_dataset'] == 'gtaHR2cityscapesHR_1024x1024'
+    acdc = load(generated[80][6], configs_root)
+    assert acdc.train_dataloader.dataset.target.type == 'ACDCDataset' and acdc.uda.mask_mode == 'separate'
+    assert 'crop_pseudo_margins' not in acdc.train_dataloader.dataset.target
+    assert (acdc.train_dataloader.num_workers, acdc.train_dataloader.dataset.rare_class_sampling.min_crop_ratio) == (
+        1, 2.0)
+
+
+def test_hrda_ablations_set_the_options_of_the_architecture_string(generated, configs_root):
+    seed0 = [cfg for cfg in generated[44] if cfg['randomness']['seed'] == 0]
+    assert [cfg['name_decoder'] for cfg in seed0] == [f'hrda1-{setting}_daformer_sepaspp_sl' for setting in (
+        '256-0.1', '384-0.1', '512-0.1-samescale', '512-0.1-blurhr', '512-0.1-fixedatt-nooverlap', '512-0.1-nooverlap',
+        '512-0.0', '512-0.2', '512-0.3', '512-0.4', '512-0.5', '512-0.6', '512-0.7', '512-0.1-sc0.25',
+        '512-0.1-sc0.75')]
+    assert {cfg['name_uda'] for cfg in seed0} == {'dacs_a999_fdthings_rcs0.01-2.0_cpl2'}
+    final = dict(scales=[1, 0.5], hr_crop_size=[512, 512], feature_scale=0.5, hr_slide_overlapping=True,
+                 blur_hr_crop=False, hr_loss_weight=0.1, lr_loss_weight=0, fixed_attention=None,
+                 attention_classwise=True)
+    changes = {
+        '256-0.1': dict(hr_crop_size=[256, 256]), '384-0.1': dict(hr_crop_size=[384, 384]),
+        '512-0.1-samescale': dict(scales=[1, 1], feature_scale=1), '512-0.1-blurhr': dict(blur_hr_crop=True),
+        '512-0.1-fixedatt-nooverlap': dict(fixed_attention=0.5, hr_slide_overlapping=False),
+        '512-0.1-nooverlap': dict(hr_slide_overlapping=False), '512-0.0': dict(hr_loss_weight=0.0),
+        '512-0.5': dict(hr_loss_weight=0.5), '512-0.1-sc0.25': dict(scales=[1, 0.25], feature_scale=0.25)}
+    for cfg in seed0:
+        setting = cfg['name_decoder'][len('hrda1-'):-len('_daformer_sepaspp_sl')]
+        if setting not in changes:
+            continue
+        model = load(cfg, configs_root).model
+        values = {key: model.get(key, model.decode_head.get(key)) for key in final}
+        assert values == dict(final, **changes[setting]), setting
+    # The context crop and naive-HR ablations (Tables 3, 5) crop source and target in sync: left out.
+    assert [(name.split('_rcs001-20_')[1].split('_daformer')[0], missing) for name, missing
+            in experiments.UNSUPPORTED_MEMBERS[44][::3]] == [
+        ('sf512x512_cpl2_hrda1-512-01', ('UDADataset sync_crop_size', )),
+        ('sf768x768_cpl2_hrda1-512-01', ('UDADataset sync_crop_size', )),
+        ('sf768x768_cpl2_hrda1-384-01', ('UDADataset sync_crop_size', ))]
+
+
+def test_a_detail_crop_as_large_as_the_context_crop_also_trains_the_context_prediction():
+    context_512 = replace(experiments.FINAL_HRDA, sync_crop=512)
+    assert experiments.hrda_model(context_512)['decode_head']['lr_loss_weight'] == 0.1
+    assert experiments.hrda_model(context_512)['feature_scale'] == 'all'  # FD on both scales
+    assert experiments.hrda_model(replace(context_512, uda='dacs'))['feature_scale'] == 0.5  # no FD
+    assert 'lr_loss_weight' not in experiments.hrda_model(experiments.FINAL_HRDA)['decode_head']
+    with pytest.raises(ValueError, match="unknown HRDA option 'foo'"):
+        experiments.hrda_model(replace(experiments.FINAL_HRDA, architecture='hrda1-512-0.1-foo_daformer_sepaspp'))
+
+
+def test_a_data_set_base_whose_margins_disagree_with_the_pseudo_label_crop_is_an_error():
+    with pytest.raises(ValueError, match=r'uda_gtaHR_to_cityscapesHR_1024x1024.py: the crop_pseudo_margins of its '
+                                         r"target do not match plcrop=None"):
+        experiments.dataset_base(replace(experiments.FINAL_HRDA, plcrop=None))
+    assert experiments.dataset_base(replace(experiments.FINAL_DAFORMER, plcrop='v2')) == \
+        '_base_/datasets/uda_gta_to_cityscapes_512x512_cpl2.py'
+
+
+def test_hrda_crop_size_studies(generated, configs_root):
+    lr_full, = [cfg for cfg in generated[42] if cfg['randomness']['seed'] == 0]
+    assert lr_full['name'] == 'gta2cs_dacs_a999_fdthings_rcs001_cpl2_daformer_sepaspp_sl_mitb5_poly10warm_s0'
+    loaded = load(lr_full, configs_root)
+    assert loaded.train_dataloader.dataset.target.crop_pseudo_margins == MARGINS
+    assert loaded.train_dataloader.dataset.rare_class_sampling.min_crop_ratio == 0.5
+    assert (loaded.uda.pseudo_weight_ignore_top, loaded.uda.pseudo_weight_ignore_bottom) == (0, 0)
+    assert [name for name, _ in experiments.UNSUPPORTED_MEMBERS[42][::3]] == [
+        f'{dataset}_dacs_a999_fdthings_{rcs}_sf{size}x{size}_cpl2_daformer_sepaspp_sl_mitb5_poly10warm_s0'
+        for dataset, rcs, sizes in (('gta2cs', 'rcs001', (128, 256, 384)),
+                                    ('gtaHR2csHR_1024x1024', 'rcs001-20', (256, 512, 768))) for size in sizes]
+    seed0 = [cfg for cfg in generated[43] if cfg['randomness']['seed'] == 0]
+    crops = ['128x128', '256x256', '384x384', '512x512', '256x256', '512x512', '768x768']
+    assert [cfg['name'] for cfg in seed0] == [
+        f'{dataset}{"" if crop == "512x512" else "_" + crop}_target-only_daformer_sepaspp_sl_mitb5_poly10warm_s0'
+        for dataset, crop in zip(['gta2cs'] * 4 + ['gtaHR2csHR'] * 3, crops)]
+    for cfg, crop, scale in zip(seed0, crops, [(1024, 512)] * 4 + [(2048, 1024)] * 3):
+        pipeline = load(cfg, configs_root).train_dataloader.dataset.pipeline
+        assert [step.get('crop_size') or step.get('scale') for step in pipeline[2:4]] == [
+            scale, tuple(int(side) for side in crop.split('x'))]
+
+
+def test_mic_ablation_and_block_study_on_daformer(generated, configs_root):
+    seed0 = [cfg for cfg in generated[83] if cfg['randomness']['seed'] == 0]
+    assert [cfg['name_uda'] for cfg in seed0] == [
+        f'dacs_a999_fdthings_rcs0.01_cpl_m32-{mask}' for mask in ('0.7-spt', '0-spta', '0.7-a0-spta', '0.7-pNone-spta')]
+    assert seed0[3]['name'] == \
+        'gta2cs_dacs_a999_fdthings_rcs001_cpl_m32-07-pN-spta_daformer_sepaspp_mitb5_poly10warm_s0'
+    mic_keys = ('mask_mode', 'mask_alpha', 'mask_pseudo_threshold', 'mask_lambda', 'mask_generator')
+    expected = [('separatetrg', 'same', 'same', 0.7), ('separatetrgaug', 'same', 'same', 0),
+                ('separatetrgaug', 0, 'same', 0.7), ('separatetrgaug', 'same', None, 0.7)]
+    for cfg, (mode, alpha, threshold, ratio) in zip(seed0, expected):
+        uda = load(cfg, configs_root).uda
+        assert {key: uda[key] for key in mic_keys} == dict(
+            mask_mode=mode, mask_alpha=alpha, mask_pseudo_threshold=threshold, mask_lambda=1,
+            mask_generator=dict(type='block', mask_ratio=ratio, mask_block_size=32))
+        assert (uda.alpha, uda.pseudo_weight_ignore_top, uda.pseudo_weight_ignore_bottom) == (0.999, 15, 120)
+    seed0 = [cfg for cfg in generated[84] if cfg['randomness']['seed'] == 0]
+    members = [(size, ratio) for size in (16, 32, 64, 128) for ratio in (0.3, 0.5, 0.7, 0.9)]
+    masks = [f'm{size}-{ratio}-spta'.replace('.', '') for size, ratio in members]
+    assert [cfg['name'] for cfg in seed0] == [f'gta2cs_{FINAL_UDA.replace("cpl", f"cpl_{mask}")}_s0' for mask in masks]
+    for cfg, (size, ratio) in list(zip(seed0, members))[::5]:
+        generator = load(cfg, configs_root).uda.mask_generator
+        assert generator == dict(type='block', mask_ratio=ratio, mask_block_size=size)
+    supervised = load(generated[85][0], configs_root)
+    assert generated[85][0]['name'] == 'cs2cs_dacs_srconly_m32-07-sps_daformer_sepaspp_mitb5_poly10warm_s0'
+    assert supervised.uda.source_only and supervised.uda.mask_mode == 'separatesrc'
+    assert supervised.train_dataloader.dataset.source.type == 'CityscapesDataset'
+    assert supervised.train_dataloader.dataset.source.data_prefix.img_path == 'leftImg8bit/train'
+
+
+def test_data_synth_scales_the_hrda_and_mic_settings_to_the_synthetic_crop(generated, configs_root):
+    """ID 80 on the synthetic pair: detail crop 512 of 1024 -> 64 of 128, blocks 64 -> 8, margins scaled."""
+    synth = generate_experiment_cfgs(80, data='synth')
+    assert [cfg['name'] for cfg in synth[::3]] == [
+        f'synthetic_gta2cs_128x128_dacs_a999_fdthings_rcs001{plcrop}_m8-07-{mode}_hrda1-64-01_daformer_sepaspp_sl_'
+        'mitb5_poly10warm_s0' for plcrop, mode in (('_cpl2', 'spta'), ('_cpl2', 'spta'), ('', 'sep'), ('', 'sep'))]
+    assert synth[0]['name_dataset'] == 'synthetic_gta2cityscapes_128x128'
+    for cfg in (synth[0], synth[6]):
+        loaded = load(cfg, configs_root)
+        runner_cfg = runner_config(loaded)
+        with torch.device('meta'):
+            model = MODELS.build(runner_cfg.model)
+        assert type(model.model).__name__ == 'HRDAEncoderDecoder' and model.model.crop_size == [64, 64]
+        assert loaded.model.test_cfg.crop_size == [128, 128] and loaded.model.pretrained is None
+        assert loaded.uda.mask_generator.mask_block_size == 8
+        dataset = loaded.train_dataloader.dataset
+        assert dataset.rare_class_sampling == dict(min_pixels=30, class_temp=0.01, min_crop_ratio=0.5)
+        assert dataset.target.get('crop_pseudo_margins') == ([4, 30, 4, 4] if '_cpl2' in cfg['name'] else None)
+        assert dataset.target.data_root == 'data/synthetic/cityscapes/' and loaded.train_dataloader.num_workers == 1
+    # Every HRDA / MIC ID has a synthetic variant: detail crops 256, 384 -> 32, 48; blocks 16..128 of 512 -> 4..32.
+    names = {exp_id: [cfg['name'] for cfg in generate_experiment_cfgs(exp_id, data='synth')] for exp_id in HRDA_MIC_IDS}
+    assert all(len(names[exp_id]) == len(generated[exp_id]) for exp_id in HRDA_MIC_IDS)
+    assert [name.split('_cpl2_')[1].split('_daformer')[0] for name in names[44][:6:3]] == ['hrda1-32-01', 'hrda1-48-01']
+    assert [name.split('_cpl_')[1].split('-')[0] for name in names[84][::12]] == ['m4', 'm8', 'm16', 'm32']
 
 
 @pytest.mark.parametrize('exp_id, missing', [
@@ -259,7 +465,8 @@ def test_synthetic_experiment_uses_the_cpu_benchmark_setup(generated, configs_ro
     (2, 'ResNet, DeepLabV3+'),
     (3, 'ResNet, ResNeSt, DeepLabV2'),
     (4, 'ResNet, DeepLabV2'),
-    (40, 'HRDA'),
+    (41, 'ResNet, DeepLabV2, HRDAHead with DLV2Head, AdvSeg, MinEnt, SGD schedule, CAug data sets'),
+    (81, 'ResNet, DeepLabV2, HRDAHead with DLV2Head, AdvSeg, MinEnt, SGD schedule, CAug data sets'),
 ])
 def test_experiments_with_missing_components_name_them(exp_id, missing):
     with pytest.raises(MissingComponentsError, match=re.escape(f'needs components that do not exist yet: {missing}')):
@@ -267,7 +474,8 @@ def test_experiments_with_missing_components_name_them(exp_id, missing):
 
 
 def test_unknown_experiment_lists_the_valid_ids():
-    with pytest.raises(ValueError, match=r'unknown experiment ID 999; valid IDs: 5, 6, 7, 8, 90, 100, 101, 200 '):
+    with pytest.raises(ValueError, match=r'unknown experiment ID 999; valid IDs: 5, 6, 7, 8, 40, 42, 43, 44, 49, 80, '
+                                         r'82, 83, 84, 85, 90, 100, 101, 200 \(not yet runnable: 1, 2, 3, 4, 41, 81\)'):
         generate_experiment_cfgs(999)
 
 

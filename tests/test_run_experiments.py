@@ -192,7 +192,7 @@ def test_exp_startup_test_trains_every_synthetic_variant_two_iterations(tmp_path
     run_experiments.main(['--exp', '200', '--startup-test', '--synth-data-dir', str(synthetic_pair), *roots(tmp_path),
                           '--cfg-options', 'train_dataloader.batch_size=2'])
     configs, runs = startup_runs(tmp_path, 'local-exp200-startup')
-    assert len(configs) == len(runs) == 4  # seed 0 of each variant
+    assert len(configs) == len(runs) == 7  # seed 0 of each variant: SO, DACS, +RCS, +EB, HRDA, MIC, MIC(HRDA)
     cfg = Config.fromfile(str(configs[0]))
     assert cfg.train_dataloader.dataset.source.data_root == f'{synthetic_pair}/gta/'
     assert cfg.val_dataloader.dataset.data_root == f'{synthetic_pair}/cityscapes/'

@@ -151,7 +151,7 @@ class DACS(UDADecorator):
             raise ValueError("DACS: feature distance with HRDA feature_scale='all' needs imnet_feature_dist_classes "
                              '(the reference has no all-pixel FD over scales)')
         if isinstance(student, HRDAEncoderDecoder) and student.crop_size is not None and \
-                student.feature_scale == student.scales[1]:
+                not self.fdist_all_scales and student.scales.index(student.feature_scale) == 1:
             raise ValueError(f'DACS: feature distance with HRDA feature_scale={student.feature_scale} (the detail '
                              "scale) compares detail-crop features with whole-image ImageNet features; use the "
                              f"context scale {student.scales[0]} or 'all'")

@@ -1,0 +1,14 @@
+# Cityscapes at half resolution with 384x384 crops: a target-only member of the HRDA crop-size study
+# (experiment 43, HRDA Fig. 4 right), cityscapes_half_512x512.py with smaller crops.
+_base_ = ['cityscapes_half_512x512.py']
+crop_size = (384, 384)  # (H, W)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
