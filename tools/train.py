@@ -1,8 +1,11 @@
 """Train a segmentor or a UDA wrapper with mmengine's Runner.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--seed N] [--deterministic]
-                                 [--cfg-options k=v ...]
+                                 [--amp [auto|bfloat16|float16]] [--cfg-options k=v ...]
     torchrun --nproc_per_node N tools/train.py CONFIG --launcher pytorch
+
+With ``torchrun`` the config's batch is per process (see ``mmseg.apis.train_config``); on a machine
+without GPUs the processes use the gloo backend.
 """
 import argparse
 import sys
@@ -18,7 +21,9 @@ import mmseg.datasets  # noqa: E402,F401  (registers data sets and transforms)
 import mmseg.engine  # noqa: E402,F401  (compat fixes, optimiser constructor, schedulers)
 import mmseg.evaluation  # noqa: E402,F401
 import mmseg.models  # noqa: E402,F401
+from mmseg.apis.speed_options import enable_amp  # noqa: E402
 from mmseg.apis.train_config import runner_config  # noqa: E402
+from mmseg.engine.mixed_precision_optim_wrapper import AMP_DTYPES  # noqa: E402
 from mmseg.engine.compat import init_distributed  # noqa: E402
 
 
@@ -31,7 +36,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, help='random seed (default: the config\'s randomness.seed)')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic algorithms (cuDNN and torch.use_deterministic_algorithms); slower')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    parser.add_argument('--amp', nargs='?', const='auto', choices=AMP_DTYPES, default=None,
+                        help='mixed precision: autocast to bfloat16 (CPU, recent GPUs) or float16 with loss '
+                             'scaling; losses, EMA and metrics stay float32 (default: float32 training)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
+                        help="'pytorch' under torchrun: one process per GPU (or gloo processes on CPU)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, k=v')
     return parser.parse_args(argv)
 
@@ -49,6 +58,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
             cfg.randomness['seed'] = args.seed
         if args.deterministic:
             cfg.randomness['deterministic'] = True
+    if args.amp is not None:
+        enable_amp(cfg, args.amp)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
@@ -56,12 +67,15 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> Runner:
+    """Train; returns the Runner (its model holds the trained weights)."""
     args = parse_args(argv)
     cfg = config_from_args(args)
     if args.launcher == 'pytorch':
         init_distributed(cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
-    Runner.from_cfg(runner_config(cfg, args.launcher)).train()
+    runner = Runner.from_cfg(runner_config(cfg, args.launcher))
+    runner.train()
+    return runner
 
 
 if __name__ == '__main__':

@@ -3,7 +3,14 @@
 An experiment config has a segmentor ``model`` and, for UDA, a ``uda`` wrapper config; the Runner
 gets ``model = dict(**uda, model=<segmentor>, max_iters=train_cfg.max_iters, work_dir=<run dir>)``
 (``work_dir`` unless ``uda`` sets it; the wrapper writes its debug images there). Without ``uda`` the
-segmentor is trained as it is (source-only or target-only). Without a ``visualizer`` config, scalars
+segmentor is trained as it is (source-only or target-only).
+
+With a launcher (``torchrun``), a UDA model is wrapped in ``UDADistributedDataParallel`` (its
+several backward passes per iteration, gradients averaged before the step) and, unless the config
+says otherwise, every process gets its own seed (``randomness.diff_rank_seed``), so rare class
+sampling, ClassMix and the augmentation draw differently on each process. The batch of the config
+is per process: N processes train on N times the batch at the same learning rate, unless
+``auto_scale_lr.enable=True`` scales the learning rate linearly (``base_batch_size`` of the config). Without a ``visualizer`` config, scalars
 go to the run directory's JSON file and, when ``tensorboard`` is installed, to TensorBoard.
 """
 import copy
@@ -20,7 +27,8 @@ def runner_config(cfg: Config, launcher: str = 'none') -> Config:
     cfg = copy.deepcopy(cfg)
     if cfg.get('work_dir') is None:
         cfg.work_dir = os.path.join('work_dirs', os.path.splitext(os.path.basename(cfg.filename or 'run'))[0])
-    if cfg.get('uda') is not None:
+    is_uda = cfg.get('uda') is not None
+    if is_uda:
         if 'train_cfg' not in cfg or 'max_iters' not in cfg.train_cfg:
             raise ValueError('a UDA config needs train_cfg.max_iters (the wrapper is given it as max_iters)')
         uda = cfg.pop('uda').to_dict() if hasattr(cfg.uda, 'to_dict') else dict(cfg.pop('uda'))
@@ -28,8 +36,13 @@ def runner_config(cfg: Config, launcher: str = 'none') -> Config:
         cfg.model = dict(uda, model=cfg.model.to_dict(), max_iters=cfg.train_cfg.max_iters)
     cfg.pop('use_ddp_wrapper', None)
     cfg.launcher = launcher
-    if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
-        cfg.model_wrapper_cfg = ddp_wrapper_cfg(find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if launcher != 'none':
+        if cfg.get('model_wrapper_cfg') is None:
+            cfg.model_wrapper_cfg = ddp_wrapper_cfg(
+                find_unused_parameters=cfg.get('find_unused_parameters', False),
+                wrapper_type='mmseg.UDADistributedDataParallel' if is_uda else 'MMDistributedDataParallel')
+        cfg.randomness = dict(cfg.get('randomness') or {})
+        cfg.randomness.setdefault('diff_rank_seed', True)
     if cfg.get('visualizer') is None:
         cfg.visualizer = default_visualizer()
     return cfg

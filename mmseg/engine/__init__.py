@@ -1,11 +1,15 @@
 """Engine pieces around mmengine: compatibility fixes, optimiser constructor, lr schedule."""
 from .compat import apply_compat, ddp_wrapper_cfg, init_distributed
+from .deferred_runtime_info_hook import DeferredRuntimeInfoHook
 from .invalid_loss_hook import InvalidLossHook
+from .mixed_precision_optim_wrapper import MixedPrecisionOptimWrapper
 from .optimizers import ReferenceOptimWrapperConstructor
 from .schedulers import PolyLRWithWarmup
 from .training_state_hook import TrainingStateHook
+from .uda_distributed_data_parallel import UDADistributedDataParallel
 
 apply_compat()
 
-__all__ = ['apply_compat', 'ddp_wrapper_cfg', 'init_distributed', 'InvalidLossHook', 'PolyLRWithWarmup',
-           'ReferenceOptimWrapperConstructor', 'TrainingStateHook']
+__all__ = ['apply_compat', 'ddp_wrapper_cfg', 'DeferredRuntimeInfoHook', 'init_distributed', 'InvalidLossHook',
+           'MixedPrecisionOptimWrapper', 'PolyLRWithWarmup', 'ReferenceOptimWrapperConstructor', 'TrainingStateHook',
+           'UDADistributedDataParallel']

@@ -58,9 +58,9 @@ def init_distributed(backend: Optional[str] = None) -> None:
     torch_dist.init_process_group(backend=backend)
 
 
-def ddp_wrapper_cfg(find_unused_parameters: bool = False) -> dict:
+def ddp_wrapper_cfg(find_unused_parameters: bool = False, wrapper_type: str = 'MMDistributedDataParallel') -> dict:
     """``model_wrapper_cfg`` for mmengine's Runner that also works without CUDA."""
-    cfg = dict(type='MMDistributedDataParallel', broadcast_buffers=False,
+    cfg = dict(type=wrapper_type, broadcast_buffers=False,
                find_unused_parameters=find_unused_parameters)
     if not torch.cuda.is_available():
         cfg['device_ids'] = None

@@ -6,16 +6,21 @@ teacher keeps its EMA weights, and the Python / numpy / torch (and CUDA) RNG sta
 process are restored before the resumed loop draws anything. ``reference_resume=True`` reproduces
 the reference (counter reset to 0, teacher re-initialised).
 
+In a distributed run every process saves its own RNG states (gathered at the iterations where the
+CheckpointHook saves, since only rank 0 writes the checkpoint) and gets them back on resume; resuming with another number of processes restores only rank 0's and warns.
+
 Data-loading randomness lives in the workers, which mmengine seeds deterministically and which
 replay the skipped iterations; with ``num_workers=0`` the dataset draws from the main process's
 RNG during that replay, so an exact resume needs ``num_workers >= 1``.
 """
 import random
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
+from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.hooks import CheckpointHook, Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from mmseg.registry import HOOKS
@@ -27,21 +32,41 @@ STATE_KEY = 'training_state'
 class TrainingStateHook(Hook):
     """Save ``local_iter`` of a UDA wrapper and the RNG states with each checkpoint; restore them on resume."""
 
-    priority = 'VERY_LOW'
+    priority = 'LOW'  # after_train_iter before the CheckpointHook's
 
     def __init__(self, reference_resume: bool = False):
         self.reference_resume = reference_resume
         self._pending_rng: Optional[dict] = None
+        self._gathered: Optional[Tuple[int, List[dict]]] = None
 
     @staticmethod
     def _model(runner):
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    @staticmethod
+    def _rng_state() -> dict:
         rng = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
         if torch.cuda.is_available():
             rng['cuda'] = torch.cuda.get_rng_state_all()
-        checkpoint[STATE_KEY] = dict(local_iter=getattr(self._model(runner), 'local_iter', None), rng=rng)
+        return rng
+
+    @staticmethod
+    def _checkpoint_due(runner) -> bool:
+        """Whether a CheckpointHook saves after this training iteration (its own condition)."""
+        return any(isinstance(hook, CheckpointHook) and not hook.by_epoch and
+                   (hook.every_n_train_iters(runner, hook.interval, hook.save_begin) or
+                    (hook.save_last and hook.is_last_train_iter(runner))) for hook in runner.hooks)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if get_world_size() > 1 and self._checkpoint_due(runner):
+            self._gathered = (runner.iter, all_gather_object(self._rng_state()))
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        per_rank = [self._rng_state()]
+        if self._gathered is not None and self._gathered[0] == runner.iter:
+            per_rank = self._gathered[1]
+        checkpoint[STATE_KEY] = dict(local_iter=getattr(self._model(runner), 'local_iter', None), rng=per_rank[0],
+                                     rng_per_rank=per_rank)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get(STATE_KEY)
@@ -50,7 +75,14 @@ class TrainingStateHook(Hook):
         model = self._model(runner)
         if state['local_iter'] is not None and hasattr(model, 'local_iter'):
             model.local_iter = state['local_iter']
-        self._pending_rng = state['rng']
+        per_rank = state.get('rng_per_rank', [state['rng']])
+        if len(per_rank) == get_world_size():
+            self._pending_rng = per_rank[get_rank()]
+        else:
+            print_log(f'TrainingStateHook: the checkpoint holds the RNG states of {len(per_rank)} processes, this run '
+                      f'has {get_world_size()}; only rank 0 restores its state, so the resumed randomness is not '
+                      'that of an uninterrupted run', logger='current', level=30)
+            self._pending_rng = per_rank[0] if get_rank() == 0 else None
 
     def before_train_epoch(self, runner) -> None:
         if self._pending_rng is None:

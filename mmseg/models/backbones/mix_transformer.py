@@ -9,6 +9,7 @@ from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint as activation_checkpoint
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import nn
@@ -155,6 +156,9 @@ class MixVisionTransformer(BaseModule):
         pretrained: path of an ImageNet checkpoint in SegFormer naming, loaded by
             :meth:`init_weights` instead of the random initialisation.
         attn_impl: ``'sdpa'`` (default) or ``'math'`` (the reference's explicit attention).
+        with_cp: activation checkpointing of the transformer blocks in training: their activations
+            are recomputed in the backward pass instead of stored (less memory, about a third more
+            compute; same values, drop-path draws replayed).
         style, img_size, patch_size: accepted for config compatibility; unused, as in the reference.
     """
 
@@ -163,7 +167,8 @@ class MixVisionTransformer(BaseModule):
                  qkv_bias: bool = False, qk_scale: Optional[float] = None, drop_rate: float = 0.,
                  attn_drop_rate: float = 0., drop_path_rate: float = 0., norm_eps: float = 1e-6,
                  depths: Sequence[int] = (3, 4, 6, 3), sr_ratios: Sequence[int] = (8, 4, 2, 1),
-                 pretrained: Optional[str] = None, attn_impl: str = 'sdpa', freeze_patch_embed: bool = False,
+                 pretrained: Optional[str] = None, attn_impl: str = 'sdpa', with_cp: bool = False,
+                 freeze_patch_embed: bool = False,
                  style: Optional[str] = None, img_size: int = 224, patch_size: int = 4,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
@@ -171,6 +176,7 @@ class MixVisionTransformer(BaseModule):
         self.embed_dims = list(embed_dims)
         self.depths = list(depths)
         self.pretrained = pretrained
+        self.with_cp = with_cp
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
         dpr = torch.linspace(0, drop_path_rate, sum(depths), device='cpu').tolist()
         cur = 0
@@ -211,7 +217,10 @@ class MixVisionTransformer(BaseModule):
         for i in range(1, 5):
             x, H, W = getattr(self, f'patch_embed{i}')(x)
             for blk in getattr(self, f'block{i}'):
-                x = blk(x, H, W)
+                if self.with_cp and self.training and x.requires_grad:
+                    x = activation_checkpoint.checkpoint(blk, x, H, W, use_reentrant=False)
+                else:
+                    x = blk(x, H, W)
             x = getattr(self, f'norm{i}')(x)
             x = x.reshape(B, H, W, -1).permute(0, 3, 1, 2).contiguous()
             outs.append(x)

@@ -44,12 +44,16 @@ class EncoderDecoder(BaseModel):
 
     ``test_cfg``: ``mode`` ``'whole'`` or ``'slide'``; for slide, ``crop_size`` and ``stride`` (H, W)
     and ``batched_slide`` (all windows in one forward).
+
+    ``compile_cfg``: when given (e.g. ``dict()`` or ``dict(mode='max-autotune')``), the backbone,
+    neck and decode head are compiled in place with ``torch.compile`` (state-dict keys unchanged);
+    the first iterations are slow while it compiles, and each new input size compiles again.
     """
 
     def __init__(self, backbone: dict, decode_head: dict, neck: Optional[dict] = None,
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  pretrained: Optional[str] = None, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None, compile_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=build_data_preprocessor(data_preprocessor), init_cfg=init_cfg)
         if pretrained is not None:
             backbone = dict(backbone, pretrained=pretrained)
@@ -62,6 +66,10 @@ class EncoderDecoder(BaseModel):
         self.num_classes = self.decode_head.num_classes
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or dict(mode='whole'))
+        if compile_cfg is not None:
+            for module in (self.backbone, getattr(self, 'neck', None), self.decode_head):
+                if module is not None:
+                    module.compile(**compile_cfg)
         mode = self.test_cfg.get('mode', 'whole')
         if mode not in INFERENCE_MODES:
             raise ValueError(f'test_cfg.mode={mode!r}; expected one of {INFERENCE_MODES}')

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from mmseg.registry import MODELS
 from mmseg.utils import check_config_keys
+from mmseg.utils.gradient_sync import average_gradients
 from ..segmentors.encoder_decoder import add_prefix
 from ..segmentors.hrda_encoder_decoder import FEATURE_SCALE_ALL, HRDAEncoderDecoder
 from ..utils.dacs_transforms import get_class_masks, get_mean_std, strong_transform
@@ -70,6 +71,8 @@ class DACS(UDADecorator):
         debug_img_interval: iterations between debug images (spec §5.6; 0 turns them off).
         work_dir: run directory; debug images go to ``<work_dir>/class_mix_debug`` (None: no images).
         print_grad_magnitude: log the gradient magnitude of each loss.
+        fused_ema: update the teacher with multi-tensor ``torch._foreach_*`` operations; False is the
+            reference's loop over parameters (same values, slower).
         source_only: train on the source only (``dacs_srconly``): no teacher, no mixing.
         source_only_augment: with ``source_only``, give each source image the strong augmentation
             that DACS gives the mixed images (colour jitter and blur, same parameters and draws), so a
@@ -95,7 +98,7 @@ class DACS(UDADecorator):
                  entropy_balance: Optional[dict] = None, work_dir: Optional[str] = None,
                  source_only_augment: bool = False, mask_mode: Optional[str] = None, mask_alpha='same',
                  mask_pseudo_threshold='same', mask_lambda: float = 0, mask_generator: Optional[dict] = None,
-                 **kwargs):
+                 fused_ema: bool = True, **kwargs):
         super().__init__(model=model, max_iters=max_iters, **kwargs)
         if mix not in MIX_MODES:
             raise ValueError(f'DACS mix={mix!r}; expected one of {MIX_MODES}')
@@ -121,6 +124,7 @@ class DACS(UDADecorator):
         self.debug_img_interval = debug_img_interval
         self.work_dir = work_dir
         self.print_grad_magnitude = print_grad_magnitude
+        self.fused_ema = fused_ema
         if source_only_augment and not source_only:
             raise ValueError('DACS source_only_augment=True needs source_only=True (DACS augments the mixed images)')
         self.source_only = source_only
@@ -164,7 +168,10 @@ class DACS(UDADecorator):
 
     def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
         """One DACS iteration on ``data`` = source ``inputs`` / ``data_samples`` (labelled) and
-        target ``target_inputs`` / ``target_data_samples``; returns the detached log values."""
+        target ``target_inputs`` / ``target_data_samples``; returns the detached log values.
+
+        In a distributed run the accumulated gradients are averaged over the processes before the
+        optimiser step (see :class:`~mmseg.engine.UDADistributedDataParallel`)."""
         source = self.data_preprocessor(dict(inputs=data['inputs'], data_samples=data['data_samples']), True)
         target = self.data_preprocessor(
             dict(inputs=data['target_inputs'], data_samples=data['target_data_samples']), True)
@@ -173,6 +180,7 @@ class DACS(UDADecorator):
             log_vars = self.forward_train(source['inputs'], [s.metainfo for s in source['data_samples']], gt,
                                           target['inputs'], [s.metainfo for s in target['data_samples']],
                                           optim_wrapper.backward, valid_pseudo_mask(target))
+        average_gradients(self.parameters())
         optim_wrapper.step()
         optim_wrapper.zero_grad()
         return {name: value.detach() for name, value in log_vars.items()}
@@ -190,7 +198,7 @@ class DACS(UDADecorator):
         if not self.source_only and self.local_iter == 0:
             init_ema_weights(self.get_model(), self.get_ema_model())
         elif not self.source_only:
-            update_ema(self.get_model(), self.get_ema_model(), self.local_iter, self.alpha)
+            update_ema(self.get_model(), self.get_ema_model(), self.local_iter, self.alpha, fused=self.fused_ema)
         if self.mic is not None:
             self.mic.update_weights(self.get_model(), self.local_iter)
 

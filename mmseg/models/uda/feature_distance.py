@@ -12,8 +12,9 @@ def masked_feat_dist(f1: Tensor, f2: Tensor, mask: Optional[Tensor] = None) -> T
 
     With a B x 1 x h x w bool ``mask`` only masked positions count; an empty mask gives NaN (the
     mean of an empty tensor), which passes no gradient to the weights, as in the reference.
+    Computed in float32 (mixed precision gives bfloat16/float16 features).
     """
-    pw_feat_dist = torch.norm(f1 - f2, dim=1, p=2)
+    pw_feat_dist = torch.norm(f1.float() - f2.float(), dim=1, p=2)
     if mask is not None:
         pw_feat_dist = pw_feat_dist[mask.squeeze(1)]
     return torch.mean(pw_feat_dist)

@@ -2,7 +2,10 @@
 from typing import NamedTuple, Optional
 
 import torch
+import torch.distributed as torch_dist
 from torch import Tensor
+
+from mmseg.utils.gradient_sync import distributed_world_size
 
 
 class PseudoLabels(NamedTuple):
@@ -20,15 +23,21 @@ def pseudo_label_and_weight(logits: Tensor, threshold: float, ignore_top: int = 
 
     The weight is one scalar per batch, q = (#pixels with max probability >= ``threshold``) /
     (B·H·W), on every pixel: low-confidence pixels keep their label and weight q (reference
-    behaviour). Then the top ``ignore_top`` and bottom ``ignore_bottom`` rows get weight 0
+    behaviour). In a distributed run q is counted over the batches of all processes (their sum
+    of confident pixels over their sum of pixels), so N processes with batch B weight their
+    pixels as one process with batch N·B. The logits are read in float32 (mixed precision). Then the top ``ignore_top`` and bottom ``ignore_bottom`` rows get weight 0
     (DAFormer), or the weight is multiplied by ``valid_mask`` (B x 1 x H x W, HRDA/MIC); the
     two are exclusive, as the reference asserts.
     """
     if valid_mask is not None and (ignore_top > 0 or ignore_bottom > 0):
         raise ValueError('pseudo_weight_ignore_top/bottom must be 0 when a valid_pseudo_mask is used')
-    softmax = torch.softmax(logits.detach(), dim=1)
+    softmax = torch.softmax(logits.detach().float(), dim=1)
     prob, label = torch.max(softmax, dim=1)
-    fraction = prob.ge(threshold).sum().to(torch.float64) / label.numel()
+    counts = torch.stack([prob.ge(threshold).sum().to(torch.float64),
+                          torch.tensor(label.numel(), dtype=torch.float64, device=prob.device)])
+    if distributed_world_size() > 1:
+        torch_dist.all_reduce(counts)
+    fraction = counts[0] / counts[1]
     weight = torch.ones(prob.shape, device=logits.device) * fraction.to(torch.float32)
     if ignore_top > 0:
         weight[:, :ignore_top, :] = 0
