@@ -1,0 +1,367 @@
+"""Training and inference speed and memory of a config, in reference and fast execution.
+
+    python tools/benchmark.py CONFIG [--mode reference|fast|both] [--iters 20] [--warmup 5]
+                                     [--amp auto|bfloat16|float16|none] [--compile] [--profile]
+                                     [--out-dir benchmarks/results] [--cfg-options k=v ...]
+
+Each mode runs in its own process (clean peak memory): the model of CONFIG (the UDA wrapper with
+teacher and ImageNet model) and its optimiser are built, ``--warmup`` training steps run untimed,
+then ``--iters`` timed steps on in-memory batches of the config's crop size (random images, labels
+of random 32x32 blocks of 19 classes; data loading is not timed). Then whole-image inference of the
+student on an image of the test pipeline's size. Modes (``mmseg.apis.speed_options``):
+
+- ``reference``: float32, explicit attention, the EMA loop over parameters, AdamW's loop over
+  parameters, every log value and the NaN check read on the host every iteration (what mmengine's
+  stock RuntimeInfoHook and a per-iteration check do);
+- ``fast``: SDPA attention, multi-tensor EMA, fused AdamW, log values kept on the device until the
+  log interval, autocast with ``--amp`` (default ``auto``: bfloat16 on CPUs and recent GPUs) and,
+  with ``--compile``, ``torch.compile`` of backbone and decoder.
+
+Writes ``<out-dir>/<config name>__<device>.json`` (both modes and the fast/reference ratio, device,
+versions, git revision), and with ``--profile`` a torch profiler trace per mode beside it.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
+from mmengine.optim import build_optim_wrapper  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+from mmengine.structures import PixelData  # noqa: E402
+
+import mmseg.engine  # noqa: E402,F401  (registers the optimiser wrappers and constructors)
+import mmseg.models  # noqa: E402,F401
+from mmseg.apis.speed_options import SPEED_MODES, apply_speed_mode  # noqa: E402
+from mmseg.apis.train_config import runner_config  # noqa: E402
+from mmseg.engine.mixed_precision_optim_wrapper import AMP_DTYPES  # noqa: E402
+from mmseg.registry import MODELS  # noqa: E402
+from mmseg.structures import SegDataSample  # noqa: E402
+from mmseg.utils.label_images import atomic_path  # noqa: E402
+
+NUM_CLASSES = 19
+LABEL_BLOCK = 32
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config')
+    parser.add_argument('--mode', choices=SPEED_MODES + ('both', ), default='both')
+    parser.add_argument('--iters', type=int, default=20, help='timed training iterations')
+    parser.add_argument('--warmup', type=int, default=5, help='untimed training iterations first')
+    parser.add_argument('--inference-runs', type=int, default=5, help='timed inference runs (after one untimed)')
+    parser.add_argument('--amp', choices=AMP_DTYPES + ('none', ), default='auto',
+                        help="fast mode's autocast dtype ('none': float32)")
+    parser.add_argument('--compile', action='store_true', help='fast mode: torch.compile backbone and decoder')
+    parser.add_argument('--batch-size', type=int, help="per-iteration batch (default: the config's train batch)")
+    parser.add_argument('--crop', type=int, nargs=2, metavar=('H', 'W'), help="default: the config's crop_size")
+    parser.add_argument('--test-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help="inference image (default: the test pipeline's Resize scale)")
+    parser.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--profile', action='store_true', help='write a torch profiler trace of 3 iterations')
+    parser.add_argument('--out-dir', default=str(REPO_ROOT / 'benchmarks' / 'results'))
+    parser.add_argument('--result-file', help=argparse.SUPPRESS)  # one mode's JSON, written by a child process
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys, k=v')
+    args = parser.parse_args(argv)
+    if args.iters < 1 or args.warmup < 0 or args.inference_runs < 1:
+        parser.error('--iters and --inference-runs must be >= 1, --warmup >= 0')
+    return args
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return f'{line.split(":", 1)[1].strip()} ({os.cpu_count()} cores)'
+    except OSError:
+        pass
+    return f'{platform.processor() or platform.machine()} ({os.cpu_count()} cores)'
+
+
+def git_revision() -> str:
+    rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=REPO_ROOT)
+    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True,
+                           cwd=REPO_ROOT)
+    return rev.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '') if rev.returncode == 0 else 'unknown'
+
+
+def test_image_size(cfg: Config) -> Tuple[int, int]:
+    """(H, W) of the test pipeline's keep-ratio Resize scale (W, H), as an image of that size."""
+    pipeline = cfg.get('test_dataloader', cfg.get('val_dataloader', {})).get('dataset', {}).get('pipeline', [])
+    for step in pipeline:
+        if step.get('type') == 'Resize' and step.get('scale'):
+            w, h = step['scale']
+            return int(h), int(w)
+    raise ValueError(f'{cfg.filename}: no Resize scale in the test pipeline; give --test-size H W')
+
+
+def synthetic_batch(batch_size: int, crop: Tuple[int, int], generator: torch.Generator) -> dict:
+    """A UDA training batch: uint8 images, labels of random ``LABEL_BLOCK`` blocks (source only)."""
+    h, w = crop
+
+    def samples(with_label: bool) -> List[SegDataSample]:
+        out = []
+        for _ in range(batch_size):
+            sample = SegDataSample(metainfo=dict(img_shape=crop, ori_shape=crop, pad_shape=crop, flip=False))
+            if with_label:
+                blocks = torch.randint(0, NUM_CLASSES, (1, -(-h // LABEL_BLOCK), -(-w // LABEL_BLOCK)),
+                                       generator=generator)
+                label = blocks.repeat_interleave(LABEL_BLOCK, 1).repeat_interleave(LABEL_BLOCK, 2)[:, :h, :w]
+                sample.gt_sem_seg = PixelData(data=label.long())
+            out.append(sample)
+        return out
+
+    def images() -> List[torch.Tensor]:
+        return [torch.randint(0, 256, (3, h, w), generator=generator, dtype=torch.uint8) for _ in range(batch_size)]
+
+    return dict(inputs=images(), data_samples=samples(True), target_inputs=images(),
+                target_data_samples=samples(False))
+
+
+class LogReader:
+    """What happens to the log values after a step: read on the host at once (reference) or kept on
+    the device and read every ``interval`` steps (fast), with the NaN check alike."""
+
+    def __init__(self, deferred: bool, interval: int):
+        self.deferred = deferred
+        self.interval = interval
+        self.pending: List[Dict[str, torch.Tensor]] = []
+
+    def __call__(self, outputs: Dict[str, torch.Tensor]) -> None:
+        self.pending.append(outputs)
+        if not self.deferred or len(self.pending) >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        if self.deferred:
+            values = torch.stack([v.float().mean() for record in self.pending for v in record.values()])
+            finite = bool(torch.isfinite(values).all())
+        else:
+            values = [float(v.float().mean()) for v in self.pending[-1].values()]
+            finite = all(map(lambda v: v == v and abs(v) != float('inf'), values))
+        if not finite:
+            raise RuntimeError('benchmark: a non-finite loss')
+        self.pending = []
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def peak_memory_mb(device: torch.device) -> Tuple[float, str]:
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2**20, 'cuda_max_allocated'
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'process_max_rss'
+
+
+def build(cfg: Config, device: torch.device):
+    """The UDA wrapper (or segmentor) of ``cfg`` on ``device``, in training mode, and its optimiser wrapper."""
+    model = MODELS.build(runner_config(cfg).model)
+    model.init_weights()
+    model.to(device).train()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def time_training(model, optim_wrapper, batches: List[dict], warmup: int, reader: LogReader,
+                  device: torch.device, profile_path: Optional[Path]) -> List[float]:
+    """Seconds of each timed step (host clock; the device is synchronised once, after the last)."""
+    for batch in batches[:warmup]:
+        reader(model.train_step(batch, optim_wrapper))
+    reader.flush()
+    synchronize(device)
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+    stamps = [time.perf_counter()]
+    for batch in batches[warmup:]:
+        reader(model.train_step(batch, optim_wrapper))
+        stamps.append(time.perf_counter())
+    reader.flush()
+    synchronize(device)
+    stamps[-1] = time.perf_counter()
+    if profile_path is not None:
+        activities = [torch.profiler.ProfilerActivity.CPU]
+        if device.type == 'cuda':
+            activities.append(torch.profiler.ProfilerActivity.CUDA)
+        with torch.profiler.profile(activities=activities, record_shapes=True) as prof:
+            for batch in batches[warmup:warmup + 3]:
+                reader(model.train_step(batch, optim_wrapper))
+            reader.flush()
+            synchronize(device)
+        prof.export_chrome_trace(str(profile_path))
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
+def time_inference(model, size: Tuple[int, int], runs: int, amp_dtype: Optional[torch.dtype],
+                   device: torch.device) -> List[float]:
+    """Seconds per whole-image inference of the student (softmax logits at the image size)."""
+    student = model.get_model() if hasattr(model, 'get_model') else model
+    student.eval()
+    img = torch.randn(1, 3, *size, device=device)
+    metas = [dict(img_shape=size, ori_shape=size, pad_shape=size, flip=False)]
+    times = []
+    with torch.inference_mode(), torch.autocast(device.type, dtype=amp_dtype or torch.float32,
+                                                enabled=amp_dtype is not None):
+        for run in range(runs + 1):
+            synchronize(device)
+            start = time.perf_counter()
+            student.inference(img, metas, rescale=True)
+            synchronize(device)
+            if run > 0:
+                times.append(time.perf_counter() - start)
+    return times
+
+
+def summarise(seconds: List[float]) -> dict:
+    ms = sorted(1000 * s for s in seconds)
+    quartiles = statistics.quantiles(ms, n=4) if len(ms) > 1 else [ms[0]] * 3
+    return dict(median=statistics.median(ms), mean=statistics.fmean(ms), q1=quartiles[0], q3=quartiles[2],
+                min=ms[0], max=ms[-1])
+
+
+def run_mode(args: argparse.Namespace, mode: str) -> dict:
+    """Benchmark one mode in this process; the result record."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    amp = None if args.amp == 'none' else args.amp
+    apply_speed_mode(cfg, mode, amp=amp, compile_model=args.compile)
+    if cfg.get('uda') is not None:
+        cfg.uda['work_dir'] = None  # no debug images
+    DefaultScope.get_instance(f'benchmark-{mode}', scope_name='mmseg')
+    MMLogger.get_instance(f'benchmark-{mode}', log_level='WARNING')  # no weight-initialisation report
+    torch.manual_seed(args.seed)
+    model, optim_wrapper = build(cfg, device)
+    batch_size = args.batch_size or cfg.train_dataloader.batch_size
+    crop = tuple(args.crop or cfg.crop_size)
+    generator = torch.Generator().manual_seed(args.seed)
+    batches = [synthetic_batch(batch_size, crop, generator) for _ in range(args.warmup + args.iters + 3)]
+    log_interval = cfg.default_hooks.get('logger', {}).get('interval', 50)
+    reader = LogReader(deferred=mode == 'fast', interval=log_interval)
+    profile_path = None
+    if args.profile:
+        profile_path = Path(args.out_dir) / f'{Path(args.config).stem}__{mode}_trace.json'
+        profile_path.parent.mkdir(parents=True, exist_ok=True)
+    train_seconds = time_training(model, optim_wrapper, batches, args.warmup, reader, device, profile_path)
+    memory, memory_kind = peak_memory_mb(device)
+    amp_dtype = getattr(optim_wrapper, 'cast_dtype', None)
+    test_size = tuple(args.test_size or test_image_size(cfg))
+    infer_seconds = time_inference(model, test_size, args.inference_runs, amp_dtype, device)
+    train_ms = summarise(train_seconds)
+    return dict(
+        mode=mode,
+        settings=dict(attn_impl=cfg.model.backbone.get('attn_impl', 'sdpa'),
+                      fused_ema=cfg.get('uda', {}).get('fused_ema', True),
+                      optimizer=dict(cfg.optim_wrapper.optimizer), amp_dtype=str(amp_dtype).replace('torch.', '')
+                      if amp_dtype else 'float32', compile=bool(args.compile and mode == 'fast'),
+                      host_log_every_iteration=mode == 'reference'),
+        batch_size=batch_size, crop=list(crop), warmup=args.warmup, iters=args.iters,
+        train_ms_per_iter=train_ms,
+        train_pairs_per_s=1000 * batch_size / train_ms['median'],
+        peak_memory_mb=memory, peak_memory_kind=memory_kind,
+        inference_size=list(test_size), inference_ms_per_image=summarise(infer_seconds),
+        trace=str(profile_path) if profile_path else None)
+
+
+def environment(device: torch.device, threads: int) -> dict:
+    return dict(device=device_name(device), device_type=device.type, torch=torch.__version__,
+                cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version() if device.type == 'cuda' else None,
+                torch_threads=threads, python=platform.python_version(), git_revision=git_revision(),
+                date=time.strftime('%Y-%m-%d %H:%M:%S'))
+
+
+def child_command(args: argparse.Namespace, mode: str, result_file: str) -> List[str]:
+    command = [sys.executable, str(Path(__file__).resolve()), args.config, '--mode', mode, '--iters', str(args.iters),
+               '--warmup', str(args.warmup), '--inference-runs', str(args.inference_runs), '--amp', args.amp,
+               '--seed', str(args.seed), '--out-dir', args.out_dir, '--result-file', result_file]
+    for flag, value in (('--batch-size', args.batch_size), ('--threads', args.threads)):
+        if value:
+            command += [flag, str(value)]
+    for flag, value in (('--crop', args.crop), ('--test-size', args.test_size)):
+        if value:
+            command += [flag, *map(str, value)]
+    command += ['--compile'] * args.compile + ['--profile'] * args.profile
+    if args.cfg_options:
+        command += ['--cfg-options'] + [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
+                                        for k, v in args.cfg_options.items()]
+    return command
+
+
+def slug(text: str) -> str:
+    return re.sub(r'[^A-Za-z0-9]+', '-', text).strip('-').lower()
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if not Path(args.config).is_file():
+        raise SystemExit(f'benchmark: config {args.config} does not exist')
+    if args.result_file:
+        record = run_mode(args, args.mode)
+        Path(args.result_file).write_text(json.dumps(record))
+        return record
+    modes = SPEED_MODES if args.mode == 'both' else (args.mode, )
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in modes:
+            result_file = os.path.join(tmp, f'{mode}.json')
+            print(f'benchmark: {mode} mode ({args.warmup} + {args.iters} iterations) ...', flush=True)
+            child = subprocess.run(child_command(args, mode, result_file), cwd=REPO_ROOT)
+            if child.returncode != 0:
+                raise SystemExit(f'benchmark: the {mode} mode failed (exit code {child.returncode})')
+            results[mode] = json.loads(Path(result_file).read_text())
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    report = dict(config=os.path.relpath(Path(args.config).resolve(), REPO_ROOT),
+                  environment=environment(device, args.threads or torch.get_num_threads()), modes=results)
+    if len(results) == 2:
+        report['fast_over_reference'] = dict(
+            train_ms_per_iter=results['fast']['train_ms_per_iter']['median'] /
+            results['reference']['train_ms_per_iter']['median'],
+            inference_ms_per_image=results['fast']['inference_ms_per_image']['median'] /
+            results['reference']['inference_ms_per_image']['median'],
+            peak_memory=results['fast']['peak_memory_mb'] / results['reference']['peak_memory_mb'])
+    out = Path(args.out_dir) / f'{Path(args.config).stem}__{slug(report["environment"]["device"])}.json'
+    tmp_out = atomic_path(out)
+    tmp_out.write_text(json.dumps(report, indent=2) + '\n')
+    os.replace(tmp_out, out)
+    print_table(report)
+    print(f'benchmark: wrote {out}')
+    return report
+
+
+def print_table(report: dict) -> None:
+    print(f"{report['config']} on {report['environment']['device']} (torch {report['environment']['torch']})")
+    print(f"{'mode':<10} {'train ms/iter (median, IQR)':<30} {'pairs/s':>8} {'peak MB':>9} {'infer ms/img':>13}")
+    for mode, r in report['modes'].items():
+        t = r['train_ms_per_iter']
+        print(f"{mode:<10} {t['median']:>8.1f} ({t['q1']:.1f}-{t['q3']:.1f}){'':<12} {r['train_pairs_per_s']:>8.2f} "
+              f"{r['peak_memory_mb']:>9.0f} {r['inference_ms_per_image']['median']:>13.1f}")
+    if 'fast_over_reference' in report:
+        ratio = report['fast_over_reference']
+        print(f"fast / reference: training {ratio['train_ms_per_iter']:.2f}x, inference "
+              f"{ratio['inference_ms_per_image']:.2f}x, peak memory {ratio['peak_memory']:.2f}x")
+
+
+if __name__ == '__main__':
+    main()
