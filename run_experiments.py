@@ -1,8 +1,9 @@
 """Launch experiments as the reference does.
 
     python run_experiments.py --exp ID [--seeds S ...] [--dry-run] [--startup-test] [--debug]
-                              [--data synth [--synth-data-dir DIR]]
+                              [--data synth [--synth-data-dir DIR]] [--jobs N | --gpus N] [--amp]
     python run_experiments.py --config CFG [--debug] [--startup-test] [--work-dir DIR] [--resume [CKPT]]
+                              [--gpus N] [--amp]
     python run_experiments.py --resume RUN_DIR_OR_CKPT [--work-dir DIR] [--cfg-options k=v ...]
 
 ``--config CFG`` starts a new run: it writes a config that inherits CFG, names the run
@@ -33,6 +34,10 @@ embedded synthetic pair (``experiments.on_synthetic_pair``: 128x128 crops, no Im
   a run directory's latest), or, without CKPT, from the latest checkpoint in its own work dir (with
   ``--work-dir`` pointing at an existing run).
 
+``--gpus N`` trains each run with N processes under ``torchrun --standalone`` (``tools/train.py
+--launcher pytorch``; gloo processes on a machine without CUDA); the config's batch is per process.
+``--amp`` trains in mixed precision (``tools/train.py --amp``).
+
 ``--debug``: log every 10 iterations, evaluate every 200, DACS debug images every 10.
 ``--startup-test``: 2 iterations (the schedule follows), evaluation and checkpoints every 100 (so
 none), no final checkpoint, log level ERROR.
@@ -55,6 +60,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import experiments  # noqa: E402
 from mmseg.apis.run_dir import find_run_config, latest_checkpoint  # noqa: E402
+from mmseg.engine.mixed_precision_optim_wrapper import AMP_DTYPES  # noqa: E402
 from tools import train  # noqa: E402
 
 STARTUP_TEST_ITERS = 2
@@ -224,10 +230,20 @@ def generate_experiment_configs(exp_id: int, gen_root: Path, work_root: Path, *,
     return paths
 
 
-def run_experiment(configs: List[Path], options: List[str], jobs: int = 1) -> List[Tuple[Path, int]]:
-    """Train the configs, each in its own process, ``jobs`` at a time (the reference: one after the other);
-    a failure does not stop the rest. With ``jobs > 1`` each run gets ``cpu_count // jobs`` threads (unless
-    OMP_NUM_THREADS is set) and its output goes to ``<config>.log`` next to the config.
+def train_command(config: Path, options: List[str], gpus: int = 1) -> List[str]:
+    """The command that trains ``config``: tools/train.py, under ``torchrun`` with ``gpus`` > 1 processes."""
+    train_py = [str(REPO_ROOT / 'tools' / 'train.py'), str(config)]
+    if gpus == 1:
+        return [sys.executable] + train_py + options
+    return ([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', str(gpus)] + train_py +
+            ['--launcher', 'pytorch'] + options)
+
+
+def run_experiment(configs: List[Path], options: List[str], jobs: int = 1, gpus: int = 1) -> List[Tuple[Path, int]]:
+    """Train the configs, each in its own process (or ``gpus`` processes under torchrun), ``jobs`` at a
+    time (the reference: one after the other); a failure does not stop the rest. With ``jobs > 1`` each
+    run gets ``cpu_count // jobs`` threads (unless OMP_NUM_THREADS is set) and its output goes to
+    ``<config>.log`` next to the config.
 
     Returns (config, exit code) per run, in the order of ``configs``.
     """
@@ -237,7 +253,7 @@ def run_experiment(configs: List[Path], options: List[str], jobs: int = 1) -> Li
 
     def train_one(index: int, config: Path) -> Tuple[Path, int]:
         tag = f'[{index + 1}/{len(configs)}]'
-        command = [sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), str(config)] + options
+        command = train_command(config, options, gpus)
         if jobs == 1:
             print(f'{tag} {config}', flush=True)
             code = subprocess.run(command, cwd=REPO_ROOT, env=env).returncode
@@ -273,6 +289,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--jobs', type=int, default=1,
                         help='with --exp: runs at a time, each with cpu_count // jobs threads and its output in '
                              '<config>.log (default 1, the reference: one after the other)')
+    parser.add_argument('--gpus', type=int, default=1,
+                        help='processes per run under torchrun, one per GPU (gloo processes on a machine without '
+                             'CUDA); the config batch is per process (default 1: no torchrun)')
+    parser.add_argument('--amp', nargs='?', const='auto', choices=AMP_DTYPES, default=None,
+                        help='mixed-precision training (tools/train.py --amp): bfloat16 where the device has it')
     parser.add_argument('--data', choices=experiments.DATA_CHOICES, default='benchmark',
                         help="with --exp: 'synth' runs every config on the embedded synthetic pair (CPU smoke test)")
     parser.add_argument('--synth-data-dir', type=Path,
@@ -298,6 +319,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     resume_path = args.resume if args.resume is not RESUME_LATEST else None
     if args.jobs < 1:
         parser.error(f'--jobs {args.jobs}: expected at least 1')
+    if args.gpus < 1:
+        parser.error(f'--gpus {args.gpus}: expected at least 1')
+    if args.gpus > 1 and args.jobs > 1:
+        parser.error('--gpus N gives each run N processes: run them one at a time (--jobs 1)')
     if args.exp is not None:
         if args.resume is not None or args.work_dir:
             parser.error('--exp writes one run directory per config: --resume and --work-dir do not apply')
@@ -325,14 +350,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    options = ['--cfg-options'] + args.cfg_options if args.cfg_options else []
+    options = (['--amp', args.amp] if args.amp else []) + (['--cfg-options'] + args.cfg_options
+                                                             if args.cfg_options else [])
     if args.exp is not None:
         main_experiment(args, options)
         return
     if args.config is None:
         work_dir = args.work_dir or str(args.resume_from.parent)
         print(f'Resuming {args.run_config} from {args.resume_from} in {work_dir}')
-        train.main([str(args.run_config), '--work-dir', work_dir, '--resume', str(args.resume_from)] + options)
+        train_run(args.run_config, ['--work-dir', work_dir, '--resume', str(args.resume_from)] + options, args.gpus)
         return
     run_config = generate_run_config(args.config, args.gen_config_root, args.work_dir_root, debug=args.debug,
                                      startup_test=args.startup_test, work_dir=args.work_dir, machine=args.machine)
@@ -342,7 +368,17 @@ def main(argv: Optional[List[str]] = None) -> None:
         resume = ['--resume']
     elif args.resume_from is not None:
         resume = ['--resume', str(args.resume_from)]
-    train.main([str(run_config)] + resume + options)
+    train_run(run_config, resume + options, args.gpus)
+
+
+def train_run(config: Path, options: List[str], gpus: int) -> None:
+    """Train one config: in this process, or with ``gpus`` > 1 under torchrun (exit code passed on)."""
+    if gpus == 1:
+        train.main([str(config)] + options)
+        return
+    code = subprocess.run(train_command(config, options, gpus), cwd=REPO_ROOT).returncode
+    if code != 0:
+        raise SystemExit(f'training {config} with {gpus} processes failed (exit {code})')
 
 
 def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
@@ -361,7 +397,7 @@ def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
         return
     if args.data == 'synth' or args.synth_data_dir is not None:
         check_synthetic_data(args.synth_data_dir or REPO_ROOT / SYNTHETIC_DATA_ROOT)
-    failed = [(config, code) for config, code in run_experiment(configs, options, args.jobs) if code != 0]
+    failed = [(config, code) for config, code in run_experiment(configs, options, args.jobs, args.gpus) if code != 0]
     print(f'{len(configs) - len(failed)} of {len(configs)} runs finished')
     if failed:
         raise SystemExit('failed runs:\n' + '\n'.join(f'  {config} (exit {code})' for config, code in failed))

@@ -12,7 +12,7 @@ def test_benchmark_writes_both_modes_and_their_ratio(tmp_path):
     report = benchmark.main([SYNTH_CONFIG, '--iters', '2', '--warmup', '1', '--inference-runs', '1', '--crop', '64',
                              '64', '--test-size', '64', '128', '--batch-size', '2', '--threads', '1',
                              '--out-dir', str(tmp_path)])
-    files = list(tmp_path.glob('synth_gta2cs_dacs_rcs__*.json'))
+    files = list(tmp_path.glob('synth_gta2cs_dacs_rcs__*__1threads.json'))
     assert len(files) == 1 and json.loads(files[0].read_text()) == report
     assert report['config'] == SYNTH_CONFIG
     env = report['environment']

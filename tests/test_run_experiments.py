@@ -246,3 +246,22 @@ def test_parallel_runs_keep_the_order_and_write_one_log_each(tmp_path, capsys):
     assert capsys.readouterr().out.count('FAILED') == 2
     with pytest.raises(SystemExit):
         run_experiments.parse_args(['--exp', '5', '--jobs', '0'])
+
+
+def test_gpus_trains_under_torchrun_and_amp_reaches_train_py(tmp_path, monkeypatch):
+    config = Path('c.py')
+    single = run_experiments.train_command(config, ['--amp', 'auto'])
+    assert single[1:] == [str(run_experiments.REPO_ROOT / 'tools' / 'train.py'), 'c.py', '--amp', 'auto']
+    multi = run_experiments.train_command(config, ['--amp', 'auto'], gpus=2)
+    assert multi[1:6] == ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2']
+    assert multi[6:] == [str(run_experiments.REPO_ROOT / 'tools' / 'train.py'), 'c.py', '--launcher', 'pytorch',
+                         '--amp', 'auto']
+    calls = []
+    monkeypatch.setattr(run_experiments.train, 'main', calls.append)
+    run_experiments.main(['--config', str(GTA_FINAL), '--amp', '--cfg-options', 'train_cfg.max_iters=3',
+                          *roots(tmp_path)])
+    assert calls[0][1:] == ['--amp', 'auto', '--cfg-options', 'train_cfg.max_iters=3']
+    for bad in (['--exp', '200', '--gpus', '2', '--jobs', '2'], ['--exp', '200', '--gpus', '0'],
+                ['--config', str(GTA_FINAL), '--amp', 'fp8']):
+        with pytest.raises(SystemExit):
+            run_experiments.parse_args(bad)

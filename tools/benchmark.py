@@ -17,8 +17,10 @@ student on an image of the test pipeline's size. Modes (``mmseg.apis.speed_optio
   log interval, autocast with ``--amp`` (default ``auto``: bfloat16 on CPUs and recent GPUs) and,
   with ``--compile``, ``torch.compile`` of backbone and decoder.
 
-Writes ``<out-dir>/<config name>__<device>.json`` (both modes and the fast/reference ratio, device,
-versions, git revision), and with ``--profile`` a torch profiler trace per mode beside it.
+Writes ``<out-dir>/<config name>__<device>[__<non-default settings>].json`` (the modes, with both the
+fast/reference ratio; device, versions, git revision), and with ``--profile`` a torch profiler trace
+per mode beside it. Run it on an otherwise idle machine without ``OMP_WAIT_POLICY=PASSIVE`` (which
+slows every parallel region down).
 """
 import argparse
 import json
@@ -309,6 +311,15 @@ def child_command(args: argparse.Namespace, mode: str, result_file: str) -> List
     return command
 
 
+def variant(args: argparse.Namespace) -> str:
+    """File-name suffix of the non-default settings (none for both modes with the default autocast)."""
+    parts = [args.mode] if args.mode != 'both' else []
+    parts += [f'amp-{args.amp}'] if args.amp != 'auto' else []
+    parts += ['compile'] if args.compile else []
+    parts += [f'{args.threads}threads'] if args.threads else []
+    return ''.join(f'__{part}' for part in parts)
+
+
 def slug(text: str) -> str:
     return re.sub(r'[^A-Za-z0-9]+', '-', text).strip('-').lower()
 
@@ -341,7 +352,7 @@ def main(argv=None) -> dict:
             inference_ms_per_image=results['fast']['inference_ms_per_image']['median'] /
             results['reference']['inference_ms_per_image']['median'],
             peak_memory=results['fast']['peak_memory_mb'] / results['reference']['peak_memory_mb'])
-    out = Path(args.out_dir) / f'{Path(args.config).stem}__{slug(report["environment"]["device"])}.json'
+    out = Path(args.out_dir) / f'{Path(args.config).stem}__{slug(report["environment"]["device"])}{variant(args)}.json'
     tmp_out = atomic_path(out)
     tmp_out.write_text(json.dumps(report, indent=2) + '\n')
     os.replace(tmp_out, out)
