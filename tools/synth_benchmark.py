@@ -1,6 +1,7 @@
 """The embedded benchmark behind ``make run``: synthetic GTA -> Cityscapes, four methods, N seeds.
 
     python tools/synth_benchmark.py [--data-seed 0] [--seeds 0 1 2 3 4] [--out work_dirs/synth_benchmark]
+                                    [--methods dacs ...] [--amp] [--jobs 2]
 
 Generates and converts the synthetic pair if needed (``tools/make_synthetic_data.py``), trains
 source-only, source-only with DACS's photometric augmentation, DACS with rare class sampling and the
@@ -76,12 +77,14 @@ def ensure_data(data_dir: Path, data_seed: int, generator_args: List[str], out: 
     run(command + generator_args, out / 'logs' / 'make_synthetic_data.log')
 
 
-def train_and_test(method: str, seed: int, out: Path, data_dir: Path, cfg_options: List[str]) -> Dict:
-    """Train one method with one seed, evaluate it with test.sh; return test_results.json's content."""
+def train_and_test(method: str, seed: int, out: Path, data_dir: Path, cfg_options: List[str],
+                   amp: Optional[str] = None) -> Dict:
+    """Train one method with one seed (mixed precision with ``amp``), evaluate it with test.sh; return
+    test_results.json's content."""
     run_dir = out / 'runs' / f'{method}_s{seed}'
     options = [f'randomness.seed={seed}'] + data_root_options(method, data_dir) + cfg_options
     run([sys.executable, 'run_experiments.py', '--config', METHODS[method], '--work-dir', str(run_dir),
-         '--gen-config-root', str(out / 'generated'), '--cfg-options', *options],
+         '--gen-config-root', str(out / 'generated')] + (['--amp', amp] if amp else []) + ['--cfg-options', *options],
         out / 'logs' / f'{method}_s{seed}_train.log')
     run(['sh', 'test.sh', str(run_dir)], out / 'logs' / f'{method}_s{seed}_test.log')
     return json.loads((run_dir / 'test_results.json').read_text())
@@ -158,6 +161,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
                         help="more tools/make_synthetic_data.py options, one string, e.g. '--num 300'")
     parser.add_argument('--cfg-options', nargs='+', default=[], help='passed to every training run')
     parser.add_argument('--jobs', type=int, default=2, help='training runs at a time (one thread each)')
+    parser.add_argument('--amp', nargs='?', const='auto', default=None, choices=['auto', 'bfloat16', 'float16'],
+                        help='train in mixed precision (run_experiments.py --amp)')
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.time()
@@ -168,7 +173,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict]:
 
     def job(method: str, seed: int) -> None:
         t0 = time.time()
-        results[method, seed] = train_and_test(method, seed, args.out, args.data_dir, args.cfg_options)
+        results[method, seed] = train_and_test(method, seed, args.out, args.data_dir, args.cfg_options, args.amp)
         wall[method] += time.time() - t0
         elapsed = time.time() - start
         eta = elapsed / len(results) * (len(jobs) - len(results))
