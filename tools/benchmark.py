@@ -7,7 +7,8 @@
 Each mode runs in its own process (clean peak memory): the model of CONFIG (the UDA wrapper with
 teacher and ImageNet model) and its optimiser are built, ``--warmup`` training steps run untimed,
 then ``--iters`` timed steps on in-memory batches of the config's crop size (random images, labels
-of random 32x32 blocks of 19 classes; data loading is not timed). Then whole-image inference of the
+of random 32x32 blocks of 19 classes; data loading is not timed; the weights are randomly
+initialised, so no ImageNet checkpoint is needed). Then whole-image inference of the
 student on an image of the test pipeline's size. Modes (``mmseg.apis.speed_options``):
 
 - ``reference``: float32, explicit attention, the EMA loop over parameters, AdamW's loop over
@@ -252,6 +253,8 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
     apply_speed_mode(cfg, mode, amp=amp, compile_model=args.compile)
     if cfg.get('uda') is not None:
         cfg.uda['work_dir'] = None  # no debug images
+    cfg.model['pretrained'] = None  # random initialisation: the cost is the same, no weight file needed
+    cfg.model.backbone['pretrained'] = None
     DefaultScope.get_instance(f'benchmark-{mode}', scope_name='mmseg')
     MMLogger.get_instance(f'benchmark-{mode}', log_level='WARNING')  # no weight-initialisation report
     torch.manual_seed(args.seed)

@@ -3,15 +3,15 @@
 An experiment config has a segmentor ``model`` and, for UDA, a ``uda`` wrapper config; the Runner
 gets ``model = dict(**uda, model=<segmentor>, max_iters=train_cfg.max_iters, work_dir=<run dir>)``
 (``work_dir`` unless ``uda`` sets it; the wrapper writes its debug images there). Without ``uda`` the
-segmentor is trained as it is (source-only or target-only).
+segmentor is trained as it is (source-only or target-only). Without a ``visualizer`` config, scalars
+go to the run directory's JSON file and, when ``tensorboard`` is installed, to TensorBoard.
 
 With a launcher (``torchrun``), a UDA model is wrapped in ``UDADistributedDataParallel`` (its
 several backward passes per iteration, gradients averaged before the step) and, unless the config
 says otherwise, every process gets its own seed (``randomness.diff_rank_seed``), so rare class
 sampling, ClassMix and the augmentation draw differently on each process. The batch of the config
 is per process: N processes train on N times the batch at the same learning rate, unless
-``auto_scale_lr.enable=True`` scales the learning rate linearly (``base_batch_size`` of the config). Without a ``visualizer`` config, scalars
-go to the run directory's JSON file and, when ``tensorboard`` is installed, to TensorBoard.
+``auto_scale_lr.enable=True`` scales the learning rate linearly (``base_batch_size`` of the config).
 """
 import copy
 import importlib.util

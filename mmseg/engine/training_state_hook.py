@@ -7,7 +7,8 @@ process are restored before the resumed loop draws anything. ``reference_resume=
 the reference (counter reset to 0, teacher re-initialised).
 
 In a distributed run every process saves its own RNG states (gathered at the iterations where the
-CheckpointHook saves, since only rank 0 writes the checkpoint) and gets them back on resume; resuming with another number of processes restores only rank 0's and warns.
+CheckpointHook saves, since only rank 0 writes the checkpoint) and gets them back on resume;
+resuming with another number of processes restores only rank 0's and warns.
 
 Data-loading randomness lives in the workers, which mmengine seeds deterministically and which
 replay the skipped iterations; with ``num_workers=0`` the dataset draws from the main process's
