@@ -17,7 +17,7 @@ def average_gradients(parameters: Iterable[torch.nn.Parameter]) -> None:
     A parameter that has a gradient on some process but none on this one takes part with zeros,
     so every process ends with the same gradients and the same optimiser update; a parameter
     without a gradient anywhere keeps none. Gradients go in one flat buffer per dtype (one
-    all-reduce each, plus one for the presence flags).
+    all-reduce each, plus one for the presence flags, whose small result the host reads).
     """
     world_size = distributed_world_size()
     if world_size == 1:

@@ -25,9 +25,10 @@ def pseudo_label_and_weight(logits: Tensor, threshold: float, ignore_top: int = 
     (B·H·W), on every pixel: low-confidence pixels keep their label and weight q (reference
     behaviour). In a distributed run q is counted over the batches of all processes (their sum
     of confident pixels over their sum of pixels), so N processes with batch B weight their
-    pixels as one process with batch N·B. The logits are read in float32 (mixed precision). Then the top ``ignore_top`` and bottom ``ignore_bottom`` rows get weight 0
-    (DAFormer), or the weight is multiplied by ``valid_mask`` (B x 1 x H x W, HRDA/MIC); the
-    two are exclusive, as the reference asserts.
+    pixels as one process with batch N·B. The logits are read in float32 (mixed precision).
+    Then the top ``ignore_top`` and bottom ``ignore_bottom`` rows get weight 0 (DAFormer), or the
+    weight is multiplied by ``valid_mask`` (B x 1 x H x W, HRDA/MIC); the two are exclusive, as
+    the reference asserts.
     """
     if valid_mask is not None and (ignore_top > 0 or ignore_bottom > 0):
         raise ValueError('pseudo_weight_ignore_top/bottom must be 0 when a valid_pseudo_mask is used')
