@@ -115,13 +115,9 @@ def test_float16_uses_a_loss_scaler_saved_with_the_optimiser():
         _optim_wrapper(dacs, dtype='half')
 
 
-class _Runner(SimpleNamespace):
-    pass
-
-
 def test_deferred_logging_records_the_same_values_once_per_interval():
     hub = MessageHub.get_instance('deferred-log-test')
-    runner = _Runner(message_hub=hub, iter=0, max_iters=10, hooks=[])
+    runner = SimpleNamespace(message_hub=hub, iter=0, max_iters=10, hooks=[])
     hook = DeferredRuntimeInfoHook(interval=3)
     values = [torch.tensor(float(i)) for i in range(4)]
     for i, value in enumerate(values):

@@ -25,6 +25,7 @@ slows every parallel region down).
 """
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -160,7 +161,7 @@ class LogReader:
             finite = bool(torch.isfinite(values).all())
         else:
             values = [float(v.float().mean()) for v in self.pending[-1].values()]
-            finite = all(map(lambda v: v == v and abs(v) != float('inf'), values))
+            finite = all(map(math.isfinite, values))
         if not finite:
             raise RuntimeError('benchmark: a non-finite loss')
         self.pending = []

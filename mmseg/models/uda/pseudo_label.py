@@ -34,11 +34,13 @@ def pseudo_label_and_weight(logits: Tensor, threshold: float, ignore_top: int = 
         raise ValueError('pseudo_weight_ignore_top/bottom must be 0 when a valid_pseudo_mask is used')
     softmax = torch.softmax(logits.detach().float(), dim=1)
     prob, label = torch.max(softmax, dim=1)
-    counts = torch.stack([prob.ge(threshold).sum().to(torch.float64),
-                          torch.tensor(label.numel(), dtype=torch.float64, device=prob.device)])
+    confident = prob.ge(threshold).sum().to(torch.float64)
     if distributed_world_size() > 1:
+        counts = torch.stack([confident, torch.full_like(confident, label.numel())])  # no host-to-device copy
         torch_dist.all_reduce(counts)
-    fraction = counts[0] / counts[1]
+        fraction = counts[0] / counts[1]
+    else:
+        fraction = confident / label.numel()
     weight = torch.ones(prob.shape, device=logits.device) * fraction.to(torch.float32)
     if ignore_top > 0:
         weight[:, :ignore_top, :] = 0
