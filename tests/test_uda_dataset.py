@@ -193,3 +193,32 @@ def test_uda_dataset_passes_the_target_margin_mask_to_dacs(tmp_path):
     assert torch.isfinite(logs['mix.decode.loss_seg'])
     expected = torch.stack([s.valid_pseudo_mask.data for s in batch['target_data_samples']])
     assert masks[0].shape == (2, 1, 32, 32) and torch.equal(masks[0], expected)
+
+
+def test_sync_crop_cuts_the_same_box_from_both_samples_after_their_pipelines(tmp_path):
+    cfg = uda_cfg(tmp_path)
+    cfg['target']['crop_pseudo_margins'] = [4, 8, 2, 2]
+    full_dataset = DATASETS.build(cfg)
+    synced_dataset = DATASETS.build(dict(cfg, sync_crop_size=(16, 24)))
+    for seed in range(4):
+        np.random.seed(seed)
+        full = full_dataset[5]
+        offset_h, offset_w = np.random.randint(0, 32 - 16 + 1), np.random.randint(0, 32 - 24 + 1)  # the reference's draws
+        np.random.seed(seed)
+        synced = synced_dataset[5]
+        rows, cols = slice(offset_h, offset_h + 16), slice(offset_w, offset_w + 24)
+        torch.testing.assert_close(synced['inputs'], full['inputs'][:, rows, cols], rtol=0, atol=0)
+        torch.testing.assert_close(synced['target_inputs'], full['target_inputs'][:, rows, cols], rtol=0, atol=0)
+        for key in ('data_samples', 'target_data_samples'):
+            assert torch.equal(synced[key].gt_sem_seg.data, full[key].gt_sem_seg.data[:, rows, cols])
+            assert synced[key].img_shape == (16, 24)
+        assert torch.equal(synced['target_data_samples'].valid_pseudo_mask.data,
+                           full['target_data_samples'].valid_pseudo_mask.data[:, rows, cols])
+
+
+def test_sync_crop_larger_than_the_pipeline_crop_or_malformed_is_named(tmp_path):
+    cfg = uda_cfg(tmp_path)
+    with pytest.raises(ValueError, match=r'sync_crop_size \[40, 16\] is larger than the pipeline crops'):
+        DATASETS.build(dict(cfg, sync_crop_size=(40, 16)))[0]
+    with pytest.raises(ValueError, match=r'sync_crop_size=\(16,\)'):
+        DATASETS.build(dict(cfg, sync_crop_size=(16, )))

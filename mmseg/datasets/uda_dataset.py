@@ -8,21 +8,41 @@ re-drawn until one keeps enough of the class (10 retries, the 11th is taken unch
 target is drawn uniformly and independently. Randomness comes from numpy's global RNG, which
 mmengine seeds per worker and rank. A target data set with ``crop_pseudo_margins`` gives its samples a
 ``valid_pseudo_mask`` (the reference's extra output key), which travels in ``target_data_samples``.
+With ``sync_crop_size`` (HRDA's crop-size ablations; off in the final configs) one random box is cut
+identically from the image, label and ``valid_pseudo_mask`` of both samples after their own pipelines.
 """
 import copy
 import os
-from typing import Optional, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.structures import PixelData
+from torch import Tensor
 from torch.utils.data import Dataset
 
 from mmseg.registry import DATASETS
+from mmseg.structures import SegDataSample
 from mmseg.utils import check_config_keys
 from .rare_class_sampling import RareClassSampler
 
 
+SYNC_CROPPED_FIELDS = ('gt_sem_seg', 'valid_pseudo_mask')
+
+
 def _build(dataset: Union[dict, Dataset]) -> Dataset:
     return DATASETS.build(copy.deepcopy(dataset)) if isinstance(dataset, dict) else dataset
+
+
+def _crop_sample(inputs: Tensor, data_sample: SegDataSample, box: Tuple[int, int, int, int]) -> Tensor:
+    """``inputs`` (C, H, W) cut to ``box`` (y1, y2, x1, x2); the sample's label and margin mask alike (in place: the
+    pipeline made them for this item)."""
+    y1, y2, x1, x2 = box
+    for field in SYNC_CROPPED_FIELDS:
+        if field in data_sample:
+            pixel_data = getattr(data_sample, field)
+            setattr(data_sample, field, PixelData(data=pixel_data.data[:, y1:y2, x1:x2], metainfo=pixel_data.metainfo))
+    data_sample.set_metainfo(dict(img_shape=(y2 - y1, x2 - x1)))
+    return inputs[:, y1:y2, x1:x2]
 
 
 @DATASETS.register_module()
@@ -31,10 +51,15 @@ class UDADataset(Dataset):
         source, target: data set configs (or data sets) of the two domains.
         rare_class_sampling: ``dict(min_pixels, class_temp, min_crop_ratio)`` (reference names), read
             from the converter statistics in the source ``data_root``; None for plain pairing.
+        sync_crop_size: (H, W) of a box cut at the same random place from both samples after their
+            pipelines (the reference's ``synchronized_crop``); None: no such crop.
     """
 
     def __init__(self, source: Union[dict, Dataset], target: Union[dict, Dataset],
-                 rare_class_sampling: Optional[dict] = None):
+                 rare_class_sampling: Optional[dict] = None, sync_crop_size: Optional[Sequence[int]] = None):
+        if sync_crop_size is not None and (len(sync_crop_size) != 2 or min(sync_crop_size) <= 0):
+            raise ValueError(f'UDADataset: sync_crop_size={sync_crop_size!r}; expected a positive (H, W)')
+        self.sync_crop_size = None if sync_crop_size is None else tuple(int(v) for v in sync_crop_size)
         self.source = _build(source)
         self.target = _build(target)
         for key in ('classes', 'palette'):
@@ -72,7 +97,24 @@ class UDADataset(Dataset):
             return self.rare_class_sample()
         return self._pair(self.source[idx // len(self.target)], self.target[idx % len(self.target)])
 
-    @staticmethod
-    def _pair(source: dict, target: dict) -> dict:
-        return dict(inputs=source['inputs'], data_samples=source['data_samples'], target_inputs=target['inputs'],
+    def _pair(self, source: dict, target: dict) -> dict:
+        pair = dict(inputs=source['inputs'], data_samples=source['data_samples'], target_inputs=target['inputs'],
                     target_data_samples=target['data_samples'])
+        return pair if self.sync_crop_size is None else self.synchronized_crop(pair)
+
+    def synchronized_crop(self, pair: dict) -> dict:
+        """One random ``sync_crop_size`` box (offsets drawn with numpy, H first, as the reference), cut
+        from both samples' images, labels and margin masks. The box is placed in the source's size."""
+        img_h, img_w = pair['inputs'].shape[-2:]
+        crop_h, crop_w = self.sync_crop_size
+        target_h, target_w = pair['target_inputs'].shape[-2:]
+        if crop_h > min(img_h, target_h) or crop_w > min(img_w, target_w):
+            raise ValueError(f'UDADataset: sync_crop_size {list(self.sync_crop_size)} is larger than the pipeline '
+                             f'crops (source {img_h}x{img_w}, target {target_h}x{target_w}); expected at most '
+                             'their size')
+        offset_h = np.random.randint(0, img_h - crop_h + 1)
+        offset_w = np.random.randint(0, img_w - crop_w + 1)
+        box = (offset_h, offset_h + crop_h, offset_w, offset_w + crop_w)
+        pair['inputs'] = _crop_sample(pair['inputs'], pair['data_samples'], box)
+        pair['target_inputs'] = _crop_sample(pair['target_inputs'], pair['target_data_samples'], box)
+        return pair
