@@ -1,4 +1,4 @@
-"""DACS debug images (spec §5.6): files, schedule, panel layout, and no effect on the iteration."""
+"""DACS debug images (spec §5.6): files, schedule, panel layout, the HRDA grid, and no effect on the iteration."""
 import copy
 import random
 
@@ -8,8 +8,11 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmseg.apis.train_config import runner_config
+from mmseg.models.uda import dacs as dacs_module
 from mmseg.models.uda.debug_visualization import DEBUG_PALETTE
+from mmseg.models.utils.resize import resize
 from tests.test_dacs import DACS_CFG, TINY_MODEL, _batch, _build, _optim
+from tests.test_hrda_dacs import SIZE, _hrda_batch, _hrda_dacs, _source
 
 PANEL_SIZE = (1500, 600)  # 5 x 2 panels of 3 inches at 100 dpi
 
@@ -90,3 +93,44 @@ def test_runner_config_gives_the_wrapper_the_run_directory():
     own = runner_config(Config(dict(model=copy.deepcopy(TINY_MODEL), uda=dict(uda, work_dir=None),
                                     train_cfg=dict(max_iters=4), work_dir='runs/a')))
     assert own.model.work_dir is None
+
+
+def test_hrda_student_adds_the_grid_of_branch_inputs_and_predictions(tmp_path, monkeypatch):
+    grids = []
+    write_grid = dacs_module.write_hrda_debug_grid
+    monkeypatch.setattr(dacs_module, 'write_hrda_debug_grid', lambda *args: grids.append(args[2]) or write_grid(*args))
+    dacs = _hrda_dacs(work_dir=str(tmp_path), debug_img_interval=1)
+    data = _hrda_batch()
+    dacs.train_step(data, _optim(dacs))
+    assert _files(tmp_path) == ['000001_0.png', '000001_0_s.png', '000001_1.png', '000001_1_s.png']
+    outputs = grids[0]
+    branches = ['Img 0 Scale 0.5', 'Img 1 Scale 1', 'High Res', 'High Res Inserted', 'Low Res', 'Fused', 'Attention']
+    assert list(outputs) == ['Source', 'Target', 'Mix']
+    assert list(outputs['Source']) == list(outputs['Mix']) == branches + ['Cropped GT']  # hr_loss_weight > 0
+    assert list(outputs['Target']) == branches  # the teacher's inference: no crop, no loss
+    source = outputs['Source']
+    img, gt = _source(dacs, data)
+    torch.testing.assert_close(source['Img 0 Scale 0.5'], resize(img, scale_factor=0.5, mode='bilinear',
+                                                                 align_corners=False))
+    assert source['Img 1 Scale 1'].shape == (2, 3, SIZE // 2, SIZE // 2)  # the detail crop
+    assert outputs['Target']['Img 1 Scale 1'].shape == (2, 3, SIZE, SIZE)  # slid over the whole image
+    assert source['Fused'].shape == source['High Res Inserted'].shape == (2, SIZE // 4, SIZE // 4)
+    assert source['High Res'].shape == (2, SIZE // 8, SIZE // 8)
+    assert source['Cropped GT'].shape == (2, SIZE // 2, SIZE // 2)
+    assert 0 <= float(source['Attention'].min()) <= float(source['Attention'].max()) <= 1
+    assert not dacs.get_model().debug and not dacs.get_ema_model().debug  # recording ends with the iteration
+    with Image.open(tmp_path / 'class_mix_debug' / '000001_0_s.png') as png:
+        assert png.size == (8 * 300, 3 * 300)
+
+
+def test_hrda_grid_changes_nothing_in_the_iteration(tmp_path):
+    def run(**overrides):
+        dacs = _hrda_dacs(debug_img_interval=1, **overrides)
+        optim = _optim(dacs)
+        return [dacs.train_step(_hrda_batch(i), optim) for i in range(2)], dacs.state_dict()
+
+    logs, state = run(work_dir=str(tmp_path))
+    plain_logs, plain_state = run()
+    assert len(_files(tmp_path)) == 8
+    assert all(torch.equal(step[k], plain_step[k]) for step, plain_step in zip(logs, plain_logs) for k in step)
+    assert all(torch.equal(state[k], plain_state[k]) for k in state)

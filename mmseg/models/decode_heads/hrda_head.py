@@ -5,7 +5,8 @@
 (1 − a) factor applied at LR resolution. During training the detail crop box (``set_hr_crop_box``)
 zeroes the attention outside the crop and places the crop's logits into the HR canvas; at inference
 ``hr_feats`` is the slide-feature dict of ``HRDAEncoderDecoder.extract_slide_feat`` (or a plain
-feature list) covering the whole image.
+feature list) covering the whole image. With ``debug`` set, each forward records its branch
+predictions in ``debug_output`` (the reference's keys, for DACS's ``*_s.png`` grid).
 """
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -76,6 +77,8 @@ class HRDAHead(BaseDecodeHead):
         self.hr_slide_inference = hr_slide_inference
         self.debug_output_attention = debug_output_attention
         self.hr_crop_box: Optional[Box] = None
+        self.debug = False
+        self.debug_output: Dict[str, torch.Tensor] = {}
 
     def init_conv_seg(self) -> None:
         """No classifier of its own: ``head`` and ``scale_attention`` initialise theirs."""
@@ -153,10 +156,22 @@ class HRDAHead(BaseDecodeHead):
         else:
             hr_seg_inserted = hr_seg
         fused_seg = att * hr_seg_inserted + up_lr_seg
+        if self.debug:
+            self.record_debug_output(hr_seg, hr_seg_inserted, lr_seg, fused_seg, att)
 
         if self.debug_output_attention:
             return torch.sum(att * torch.softmax(fused_seg, dim=1), dim=1, keepdim=True), None, None
         return fused_seg, lr_seg, hr_seg
+
+    @torch.no_grad()
+    def record_debug_output(self, hr_seg: torch.Tensor, hr_seg_inserted: torch.Tensor, lr_seg: torch.Tensor,
+                            fused_seg: torch.Tensor, att: Union[torch.Tensor, float]) -> None:
+        """Arg-max label maps (B, H, W) of each branch and, for a learned attention, Σ_c a_c · softmax(fused)_c."""
+        self.debug_output.update({name: torch.argmax(logits, dim=1).cpu() for name, logits in (
+            ('High Res', hr_seg), ('High Res Inserted', hr_seg_inserted), ('Low Res', lr_seg), ('Fused', fused_seg))})
+        if torch.is_tensor(att):
+            self.debug_output['Attention'] = torch.sum(att * torch.softmax(fused_seg, dim=1), dim=1,
+                                                       keepdim=True).float().cpu()
 
     def forward_train(self, inputs: List, gt_semantic_seg: torch.Tensor, seg_weight: Optional[torch.Tensor] = None,
                       return_logits: bool = False) -> Dict[str, torch.Tensor]:
@@ -187,6 +202,8 @@ class HRDAHead(BaseDecodeHead):
         if self.lr_loss_weight > 0:
             loss.update(add_prefix(super().losses(lr_seg, seg_label, seg_weight), 'lr'))
         if self.hr_loss_weight > 0 and self.enable_hr_crop:
+            if self.debug:
+                self.debug_output['Cropped GT'] = crop(seg_label, self.hr_crop_box).squeeze(1).cpu()
             cropped_weight = None if seg_weight is None else crop(seg_weight, self.hr_crop_box)
             loss.update(add_prefix(super().losses(hr_seg, crop(seg_label, self.hr_crop_box), cropped_weight), 'hr'))
         elif self.hr_loss_weight > 0:

@@ -8,6 +8,9 @@ full-resolution image cut into overlapping detail crops whose features run as on
 The reference keeps the last training crop box in a class-level dict that all instances share (the
 ImageNet model of DACS reads the student's box through it); here it is per instance,
 ``last_train_crop_box``, and ``extract_feat`` takes the box explicitly for another instance.
+
+With ``debug`` on, each forward (training or ``encode_decode``) leaves ``debug_output``: the branch
+inputs ``Img {i} Scale {s}`` and the head's branch predictions (``HRDAHead.debug_output``).
 """
 import copy
 from typing import Dict, List, Optional, Sequence, Union
@@ -70,6 +73,25 @@ class HRDAEncoderDecoder(EncoderDecoder):
         self.crop_coord_divisible = crop_coord_divisible
         self.blur_hr_crop = blur_hr_crop
         self.last_train_crop_box: Optional[Box] = None
+
+    @property
+    def debug(self) -> bool:
+        """Whether forwards record ``debug_output`` (kept on the head, which records most of it)."""
+        return self.decode_head.debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.decode_head.debug = value
+        self.decode_head.debug_output = {}
+
+    @property
+    def debug_output(self) -> Dict[str, torch.Tensor]:
+        """The last forward's branch inputs and predictions (empty unless ``debug``)."""
+        return self.decode_head.debug_output
+
+    def _record_branch_input(self, i: int, s: float, scaled_img: torch.Tensor) -> None:
+        if self.debug:
+            self.decode_head.debug_output[f'Img {i} Scale {s}'] = scaled_img.detach().float().cpu()
 
     def extract_unscaled_feat(self, img: torch.Tensor) -> List[torch.Tensor]:
         """Backbone (+ neck) features of ``img`` as given."""
@@ -139,8 +161,10 @@ class HRDAEncoderDecoder(EncoderDecoder):
         """Fused logits of the context branch and the (slid) detail branch, resized to the input size
         unless ``upscale_pred=False`` (then at 1/4 of the detail scale)."""
         mres_feats = []
+        self.decode_head.debug_output = {}
         for i, s in enumerate(self.scales):
             scaled_img = self.scaled_input(img, s)
+            self._record_branch_input(i, s, scaled_img)
             if i >= 1 and self.hr_slide_inference:
                 mres_feats.append(self.extract_slide_feat(scaled_img))
             else:
@@ -153,6 +177,7 @@ class HRDAEncoderDecoder(EncoderDecoder):
     def forward_train_features(self, img: torch.Tensor) -> List[List[torch.Tensor]]:
         """Per-scale training features; draws the batch's detail-crop box and hands it to the head."""
         mres_feats = []
+        self.decode_head.debug_output = {}
         for i, s in enumerate(self.scales):
             scaled_img = self.scaled_input(img, s)
             if self.crop_size is not None and i >= 1:
@@ -160,6 +185,7 @@ class HRDAEncoderDecoder(EncoderDecoder):
                 self.last_train_crop_box = crop_box
                 self.decode_head.set_hr_crop_box(crop_box)
                 scaled_img = crop(scaled_img, crop_box)
+            self._record_branch_input(i, s, scaled_img)
             mres_feats.append(self.extract_unscaled_feat(scaled_img))
         return mres_feats
 

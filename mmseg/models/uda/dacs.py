@@ -10,7 +10,9 @@ With an HRDA student (spec §5.7) the same steps hold: every student forward dra
 crop, the teacher's pseudo-labels come from HRDA's ``encode_decode`` (context + sliding detail
 branch), FD uses the features of ``feature_scale`` (summed over both scales for ``'all'``), and
 the target's ``valid_pseudo_mask`` (``crop_pseudo_margins`` of the target data set) zeroes the
-pseudo-label weight in the image margins. The reference's extra HRDA debug grid (``*_s.png``) is not written.
+pseudo-label weight in the image margins. On debug iterations the HRDA student and teacher record
+their branch inputs and predictions, written as the reference's ``*_s.png`` grid (rows Source /
+Target / Mix).
 """
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -31,7 +33,7 @@ from ..utils.drop_path import DropPath
 from ..utils.hr_crop import crop
 from ..utils.resize import resize
 from .ema_teacher import init_ema_weights, update_ema
-from .debug_visualization import write_class_mix_debug
+from .debug_visualization import write_class_mix_debug, write_hrda_debug_grid
 from .entropy_balance import entropy_balance_loss
 from .feature_distance import ImnetFeatureDistance
 from .masking_consistency_module import MaskingConsistencyModule
@@ -212,12 +214,16 @@ class DACS(UDADecorator):
             mean=means[0].unsqueeze(0),  # the same normalisation for the whole batch, as the reference
             std=stds[0].unsqueeze(0))
 
+        hrda_debug = {} if self._debug_iteration() and self._set_hrda_debug(True) else None
+
         if self.source_only_augment:
             img = torch.cat([strong_transform(strong_parameters, data=img[i:i + 1])[0] for i in range(batch_size)])
 
         # source: supervised loss (graph kept for the feature distance)
         clean_losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg, return_feat=True)
         src_feat = clean_losses.pop('features')
+        if hrda_debug is not None:
+            hrda_debug['Source'] = dict(self.get_model().debug_output)
         clean_loss, clean_log = self.parse_losses(clean_losses)
         log_vars.update(clean_log)
         backward(clean_loss, retain_graph=self.enable_fdist)
@@ -246,6 +252,8 @@ class DACS(UDADecorator):
                 module.training = False
         with torch.no_grad():
             ema_logits = self.get_ema_model().encode_decode(target_img, target_img_metas)
+        if hrda_debug is not None:
+            hrda_debug['Target'] = dict(self.get_ema_model().debug_output)
         pseudo = pseudo_label_and_weight(ema_logits, self.pseudo_threshold, self.psweight_ignore_top,
                                          self.psweight_ignore_bottom, valid_pseudo_mask)
         del ema_logits
@@ -270,6 +278,9 @@ class DACS(UDADecorator):
         mix_losses = self.get_model().forward_train(mixed_img, img_metas, mixed_lbl, pseudo_weight,
                                                     return_logits=reuse_mix_logits)
         mix_logits = mix_losses.pop('decode.logits', None)
+        if hrda_debug is not None:
+            hrda_debug['Mix'] = dict(self.get_model().debug_output)
+            self._set_hrda_debug(False)
         mix_loss, mix_log = self.parse_losses(add_prefix(mix_losses, 'mix'))
         log_vars.update(mix_log)
         if reuse_mix_logits:
@@ -293,6 +304,8 @@ class DACS(UDADecorator):
                                   gt_semantic_seg, pseudo.label, mix_masks, pseudo_weight, mixed_lbl,
                                   fdist_mask=None if fd is None else fd.last_mask,
                                   gt_rescaled=None if fd is None else fd.last_gt_rescaled)
+            if hrda_debug is not None:
+                write_hrda_debug_grid(self.work_dir, self.local_iter, hrda_debug, means, stds)
         log_vars.pop('loss', None)
         self.local_iter += 1
         return log_vars
@@ -337,6 +350,15 @@ class DACS(UDADecorator):
         with several processes only the main one writes)."""
         return (self.work_dir is not None and self.debug_img_interval > 0
                 and self.local_iter % self.debug_img_interval == 0 and is_main_process())
+
+    def _set_hrda_debug(self, on: bool) -> bool:
+        """Switch the HRDA student's and teacher's debug recording; False when there is nothing to record
+        (no HRDA student, or source-only training, which writes no debug images)."""
+        if self.source_only or not isinstance(self.get_model(), HRDAEncoderDecoder):
+            return False
+        self.get_model().debug = on
+        self.get_ema_model().debug = on
+        return True
 
     def _student_grad_norm(self) -> float:
         grads = [p.grad.detach().flatten() for p in self.get_model().parameters() if p.grad is not None]

@@ -1,4 +1,5 @@
-"""The DACS debug panel (spec §5.6): one 2 x 5 PNG per batch image in ``<work_dir>/class_mix_debug``.
+"""The DACS debug panel (spec §5.6): one 2 x 5 PNG per batch image in ``<work_dir>/class_mix_debug``,
+and with an HRDA student the grid of its branch inputs and predictions (``*_s.png``).
 
 Columns (top / bottom): source / target image, source GT / pseudo-label, mixed image / domain
 mask, pseudo weight (colour range 0-1) / mixed label, FD mask / downscaled GT. The FD panels stay
@@ -6,7 +7,7 @@ blank when their inputs are None, as in the reference. Drawing uses matplotlib's
 standalone ``Figure`` (no pyplot state) and draws no random numbers.
 """
 import os
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -109,6 +110,43 @@ def write_class_mix_debug(work_dir: str, local_iter: int, img: Tensor, target_im
         for ax in axs.flat:
             ax.axis('off')
         path = os.path.join(out_dir, f'{local_iter + 1:06d}_{j}.png')
+        _save_atomic(fig, path)
+        paths.append(path)
+    return paths
+
+
+@torch.no_grad()
+def write_hrda_debug_grid(work_dir: str, local_iter: int, outputs: Dict[str, Dict[str, Tensor]], mean: Tensor,
+                          std: Tensor) -> List[str]:
+    """Write ``<work_dir>/class_mix_debug/{local_iter+1:06d}_{j}_s.png`` for each batch image j.
+
+    ``outputs`` maps a row name (Source, Target, Mix) to an HRDA ``debug_output``: images B x 3 x H x W
+    (normalised with ``mean``/``std``, B x 3 x 1 x 1), label maps B x H x W, attention B x 1 x H x W
+    in [0, 1]. The grid has one row per entry and as many columns as the longest row. Returns the paths.
+    """
+    out_dir = os.path.join(work_dir, DEBUG_SUBDIR)
+    os.makedirs(out_dir, exist_ok=True)
+    mean, std = mean.cpu(), std.cpu()
+    rows, cols = len(outputs), max(len(row) for row in outputs.values())
+    batch_size = next(iter(next(iter(outputs.values())).values())).shape[0]
+    paths = []
+    for j in range(batch_size):
+        fig = Figure(figsize=(PANEL_INCHES * cols, PANEL_INCHES * rows))
+        FigureCanvasAgg(fig)
+        axs = fig.subplots(rows, cols, squeeze=False,
+                           gridspec_kw=dict(hspace=0.1, wspace=0, top=0.95, bottom=0, right=1, left=0))
+        for r, (row_name, row) in enumerate(outputs.items()):
+            for c, (name, out) in enumerate(row.items()):
+                title = f'{row_name} {name}'
+                if out.dim() == 4 and out.shape[1] == 3:
+                    _show(axs[r][c], _image(out[j], mean[j], std[j]), title)
+                elif out.dim() == 3:
+                    _show(axs[r][c], colorize_label(out[j]), title)
+                else:
+                    _show(axs[r][c], _map(out[j]), title, cmap='gray', vmin=0, vmax=1)
+        for ax in axs.flat:
+            ax.axis('off')
+        path = os.path.join(out_dir, f'{local_iter + 1:06d}_{j}_s.png')
         _save_atomic(fig, path)
         paths.append(path)
     return paths
