@@ -29,7 +29,8 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
   1024 crops, RCS min_crop_ratio 2.0, pseudo-label crop v2, slide inference.
 - 42: HRDA crop-size study for UDA (Fig. 4 left): DAFormer with synchronised crops 128, 256, 384 and the full
   512 at LR, 256, 512, 768 of the 1024 crops at HR (plcrop v2 for all: the row cut of v1 needs crops of the
-  full image height). Only the full LR crop runs: the others need ``sync_crop_size``.
+  full image height). The synchronised crops are ``UDADataset.sync_crop_size``; the slide inference uses
+  windows of that size (for HR 256 not batched, as the reference, to save memory).
 - 43: the same crop study target-only (Fig. 4 right), as Cityscapes crops of these sizes.
 - 44: HRDA ablations on GTA -> Cityscapes: context crop (Table 3), detail crop (Table 4), naive HR (Table 5),
   detail-crop variants (Table 6), components (Table 7), detail loss weight (Fig. S1), context scale (Table S1).
@@ -52,8 +53,7 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
   ratio 0.7, as configs/synth/). No ImageNet feature distance: the tiny model has no ImageNet weights, so FD
   would pull the features towards a random initialisation.
 
-Members whose architecture, backbone or data feature does not exist yet (ResNet, DeepLabV2, UperNet, the
-synchronised crop of UDADataset, ...) are left out of the generated list and listed in
+Members whose architecture or backbone does not exist yet (ResNet, DeepLabV2, UperNet, ...) are left out of the generated list and listed in
 :data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members (1-4, 41, 81) are listed in
 :data:`PENDING_EXPERIMENTS`; asking for them raises :class:`MissingComponentsError` naming the missing components.
 
@@ -145,8 +145,6 @@ MISSING_BACKBONES: Dict[str, Tuple[str, ...]] = {
     's101': ('ResNeSt', ),
     's200': ('ResNeSt', ),
 }
-# The synchronised source / target crop of the HRDA crop studies (`_sf{H}x{W}`, spec §8.4).
-MISSING_SYNC_CROP = 'UDADataset sync_crop_size'
 
 # UDA variant -> (uda base file, or None for a plain segmentor; overrides of its `uda` dict).
 UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
@@ -206,6 +204,7 @@ class Run:
     rcs_min_crop: float = RCS_MIN_CROP_RATIO
     plcrop: Optional[str] = None  # pseudo-label crop: 'v1' (row cut, DAFormer) or 'v2' (margins, HRDA / MIC)
     inference: str = 'whole'  # or 'slide' (windows of the training crop, stride crop / 2)
+    batched_slide: bool = True  # slide windows in one batch (False: one after the other, less memory)
     mask: Optional[Mask] = None  # MIC
     opt: str = DEFAULT_OPT
     lr: float = DEFAULT_LR
@@ -356,13 +355,11 @@ def missing_components(run: Run) -> Tuple[str, ...]:
     """The components ``run`` needs that do not exist yet (empty if it can be generated)."""
     hrda = hrda_architecture(run.architecture)
     decoder = hrda.decoder if hrda else run.architecture
-    missing = (MISSING_SYNC_CROP, ) if run.sync_crop else ()
-    if (decoder, run.backbone) not in (HRDA_MODEL_BASES if hrda else MODEL_BASES):
-        model_missing = MISSING_BACKBONES.get(run.backbone, ()) + MISSING_ARCHITECTURES.get(decoder, ())
-        if not model_missing:
-            raise KeyError(f'no model base config for architecture {run.architecture!r} with backbone '
-                           f'{run.backbone!r}')
-        missing = model_missing + missing
+    if (decoder, run.backbone) in (HRDA_MODEL_BASES if hrda else MODEL_BASES):
+        return ()
+    missing = MISSING_BACKBONES.get(run.backbone, ()) + MISSING_ARCHITECTURES.get(decoder, ())
+    if not missing:
+        raise KeyError(f'no model base config for architecture {run.architecture!r} with backbone {run.backbone!r}')
     return tuple(dict.fromkeys(missing))
 
 
@@ -463,7 +460,7 @@ def model_overrides(run: Run) -> dict:
     model.update(hrda_model(run))
     if run.inference == 'slide':
         height, width = outer_crop_size(run)
-        model['test_cfg'] = dict(mode='slide', batched_slide=True, stride=[height // 2, width // 2],
+        model['test_cfg'] = dict(mode='slide', batched_slide=run.batched_slide, stride=[height // 2, width // 2],
                                  crop_size=[height, width])
     return dict(model=model) if model else {}
 
@@ -505,6 +502,8 @@ def data_overrides(run: Run) -> dict:
         dataset = dict(type='UDADataset', source=base_var('source_dataset'), target=base_var('target_dataset'))
         if 'dacs' in run.uda and run.rcs_T is not None:
             dataset['rare_class_sampling'] = rare_class_sampling(run)
+        if 'dacs' in run.uda and run.sync_crop:
+            dataset['sync_crop_size'] = outer_crop_size(run)
         train.update(persistent_workers=True, sampler=dict(type='InfiniteSampler', shuffle=True), dataset=dataset)
     # Validation and test take the workers from the data config, as the reference's workers_per_gpu.
     return dict(train_dataloader=train, val_dataloader=dict(num_workers=run.workers),
@@ -620,12 +619,13 @@ def hrda_final() -> List[Run]:
 def hrda_crop_study_uda() -> List[Run]:
     """42: the DAFormer crop-size study for UDA (HRDA Fig. 4 left): crops synchronised over source and target,
     128, 256, 384 of the 512 crops and the full 512 at LR, 256, 512, 768 of the 1024 crops at HR. (The reference
-    runs the HR 256 one with a non-batched slide inference to save memory; it needs the synchronised crop.)"""
+    runs the HR 256 one with a non-batched slide inference to save memory.)"""
     lr = replace(FINAL_HRDA, architecture='daformer_sepaspp', source='gta', target='cityscapes', crop=DEFAULT_CROP,
                  rcs_min_crop=RCS_MIN_CROP_RATIO)
     hr = replace(FINAL_HRDA, architecture='daformer_sepaspp')
     return with_seeds([replace(lr, sync_crop=size) for size in (128, 256, 384)] + [lr]
-                      + [replace(hr, sync_crop=size) for size in (256, 512, 768)])
+                      + [replace(hr, sync_crop=256, batched_slide=False)]
+                      + [replace(hr, sync_crop=size) for size in (512, 768)])
 
 
 def hrda_crop_study_target_only() -> List[Run]:

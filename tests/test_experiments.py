@@ -110,10 +110,11 @@ def test_every_generated_config_loads_and_builds(exp_id, generated, configs_root
             assert segmentor == ('HRDAEncoderDecoder' if cfg['name_decoder'].startswith('hrda1-') else 'EncoderDecoder')
             # plcrop v2 comes with the margins of the target, and only then
             assert (dataset.target.get('crop_pseudo_margins') is not None) == ('_cpl2' in cfg['name_uda'])
-        if cfg['name_decoder'].endswith('_sl'):  # slide windows of the training crop
-            size = list(loaded.crop_size)
-            assert loaded.model.test_cfg == dict(mode='slide', batched_slide=True, stride=[s // 2 for s in size],
-                                                 crop_size=size)
+        if cfg['name_decoder'].endswith('_sl'):  # slide windows of the training (or synchronised) crop
+            size = list(loaded.train_dataloader.dataset.get('sync_crop_size') or loaded.crop_size)
+            hr_256 = '_sf256x256' in cfg['name'] and 'HR' in cfg['name_dataset']  # not batched (memory)
+            assert loaded.model.test_cfg == dict(mode='slide', batched_slide=not hr_256,
+                                                 stride=[s // 2 for s in size], crop_size=size)
 
 
 def test_final_configs_are_generated_as_written_by_hand(generated, configs_root):
@@ -337,10 +338,11 @@ def test_final_hrda_and_mic_runs_carry_the_reference_names(generated, configs_ro
 def test_hrda_ablations_set_the_options_of_the_architecture_string(generated, configs_root):
     seed0 = [cfg for cfg in generated[44] if cfg['randomness']['seed'] == 0]
     assert [cfg['name_decoder'] for cfg in seed0] == [f'hrda1-{setting}_daformer_sepaspp_sl' for setting in (
-        '256-0.1', '384-0.1', '512-0.1-samescale', '512-0.1-blurhr', '512-0.1-fixedatt-nooverlap', '512-0.1-nooverlap',
+        '512-0.1', '512-0.1', '256-0.1', '384-0.1', '384-0.1', '512-0.1-samescale', '512-0.1-blurhr', '512-0.1-fixedatt-nooverlap', '512-0.1-nooverlap',
         '512-0.0', '512-0.2', '512-0.3', '512-0.4', '512-0.5', '512-0.6', '512-0.7', '512-0.1-sc0.25',
         '512-0.1-sc0.75')]
-    assert {cfg['name_uda'] for cfg in seed0} == {'dacs_a999_fdthings_rcs0.01-2.0_cpl2'}
+    assert {cfg['name_uda'] for cfg in seed0} == {f'dacs_a999_fdthings_rcs0.01-2.0{sync}_cpl2'
+                                                  for sync in ('', '_sf512x512', '_sf768x768')}
     final = dict(scales=[1, 0.5], hr_crop_size=[512, 512], feature_scale=0.5, hr_slide_overlapping=True,
                  blur_hr_crop=False, hr_loss_weight=0.1, lr_loss_weight=0, fixed_attention=None,
                  attention_classwise=True)
@@ -357,12 +359,15 @@ def test_hrda_ablations_set_the_options_of_the_architecture_string(generated, co
         model = load(cfg, configs_root).model
         values = {key: model.get(key, model.decode_head.get(key)) for key in final}
         assert values == dict(final, **changes[setting]), setting
-    # The context crop and naive-HR ablations (Tables 3, 5) crop source and target in sync: left out.
-    assert [(name.split('_rcs001-20_')[1].split('_daformer')[0], missing) for name, missing
-            in experiments.UNSUPPORTED_MEMBERS[44][::3]] == [
-        ('sf512x512_cpl2_hrda1-512-01', ('UDADataset sync_crop_size', )),
-        ('sf768x768_cpl2_hrda1-512-01', ('UDADataset sync_crop_size', )),
-        ('sf768x768_cpl2_hrda1-384-01', ('UDADataset sync_crop_size', ))]
+    # The context crop and naive-HR ablations (Tables 3, 5) crop source and target in sync.
+    synced = [(cfg['name'].split('_rcs001-20_')[1].split('_daformer')[0], load(cfg, configs_root))
+              for cfg in seed0 if '_sf' in cfg['name']]
+    assert [(name, cfg.train_dataloader.dataset.sync_crop_size, cfg.model.test_cfg.crop_size,
+             cfg.model.decode_head.lr_loss_weight) for name, cfg in synced] == [
+        ('sf512x512_cpl2_hrda1-512-01', [512, 512], [512, 512], 0.1),  # detail crop = context crop
+        ('sf768x768_cpl2_hrda1-512-01', [768, 768], [768, 768], 0),
+        ('sf768x768_cpl2_hrda1-384-01', [768, 768], [768, 768], 0)]
+    assert experiments.UNSUPPORTED_MEMBERS[44] == []
 
 
 def test_a_detail_crop_as_large_as_the_context_crop_also_trains_the_context_prediction():
@@ -384,16 +389,22 @@ def test_a_data_set_base_whose_margins_disagree_with_the_pseudo_label_crop_is_an
 
 
 def test_hrda_crop_size_studies(generated, configs_root):
-    lr_full, = [cfg for cfg in generated[42] if cfg['randomness']['seed'] == 0]
-    assert lr_full['name'] == 'gta2cs_dacs_a999_fdthings_rcs001_cpl2_daformer_sepaspp_sl_mitb5_poly10warm_s0'
-    loaded = load(lr_full, configs_root)
-    assert loaded.train_dataloader.dataset.target.crop_pseudo_margins == MARGINS
-    assert loaded.train_dataloader.dataset.rare_class_sampling.min_crop_ratio == 0.5
-    assert (loaded.uda.pseudo_weight_ignore_top, loaded.uda.pseudo_weight_ignore_bottom) == (0, 0)
-    assert [name for name, _ in experiments.UNSUPPORTED_MEMBERS[42][::3]] == [
-        f'{dataset}_dacs_a999_fdthings_{rcs}_sf{size}x{size}_cpl2_daformer_sepaspp_sl_mitb5_poly10warm_s0'
-        for dataset, rcs, sizes in (('gta2cs', 'rcs001', (128, 256, 384)),
+    uda_seed0 = [cfg for cfg in generated[42] if cfg['randomness']['seed'] == 0]
+    assert [cfg['name'] for cfg in uda_seed0] == [
+        f'{dataset}_dacs_a999_fdthings_{rcs}{size and f"_sf{size}x{size}"}_cpl2_daformer_sepaspp_sl_mitb5_poly10warm_s0'
+        for dataset, rcs, sizes in (('gta2cs', 'rcs001', (128, 256, 384, '')),
                                     ('gtaHR2csHR_1024x1024', 'rcs001-20', (256, 512, 768))) for size in sizes]
+    loaded = [load(cfg, configs_root) for cfg in uda_seed0]
+    lr_full = loaded[3]
+    assert lr_full.train_dataloader.dataset.target.crop_pseudo_margins == MARGINS
+    assert lr_full.train_dataloader.dataset.rare_class_sampling.min_crop_ratio == 0.5
+    assert (lr_full.uda.pseudo_weight_ignore_top, lr_full.uda.pseudo_weight_ignore_bottom) == (0, 0)
+    assert [cfg.train_dataloader.dataset.get('sync_crop_size') for cfg in loaded] == [
+        [128, 128], [256, 256], [384, 384], None, [256, 256], [512, 512], [768, 768]]
+    assert [(cfg.model.test_cfg.crop_size, cfg.model.test_cfg.stride, cfg.model.test_cfg.batched_slide)
+            for cfg in loaded[4:]] == [([256, 256], [128, 128], False),  # one window at a time, as the reference
+                                       ([512, 512], [256, 256], True), ([768, 768], [384, 384], True)]
+    assert experiments.UNSUPPORTED_MEMBERS[42] == []
     seed0 = [cfg for cfg in generated[43] if cfg['randomness']['seed'] == 0]
     crops = ['128x128', '256x256', '384x384', '512x512', '256x256', '512x512', '768x768']
     assert [cfg['name'] for cfg in seed0] == [
@@ -456,7 +467,8 @@ def test_data_synth_scales_the_hrda_and_mic_settings_to_the_synthetic_crop(gener
     # Every HRDA / MIC ID has a synthetic variant: detail crops 256, 384 -> 32, 48; blocks 16..128 of 512 -> 4..32.
     names = {exp_id: [cfg['name'] for cfg in generate_experiment_cfgs(exp_id, data='synth')] for exp_id in HRDA_MIC_IDS}
     assert all(len(names[exp_id]) == len(generated[exp_id]) for exp_id in HRDA_MIC_IDS)
-    assert [name.split('_cpl2_')[1].split('_daformer')[0] for name in names[44][:6:3]] == ['hrda1-32-01', 'hrda1-48-01']
+    assert [name.split('_cpl2_')[1].split('_daformer')[0] for name in names[44][6:12:3]] == ['hrda1-32-01', 'hrda1-48-01']
+    assert '_sf64x64_' in names[44][0] and '_sf96x96_' in names[44][3]  # synchronised crops 512, 768 of 1024
     assert [name.split('_cpl_')[1].split('-')[0] for name in names[84][::12]] == ['m4', 'm8', 'm16', 'm32']
 
 
