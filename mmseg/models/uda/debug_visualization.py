@@ -7,7 +7,7 @@ blank when their inputs are None, as in the reference. Drawing uses matplotlib's
 standalone ``Figure`` (no pyplot state) and draws no random numbers.
 """
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -67,14 +67,26 @@ def _show(ax: Axes, img: Optional[np.ndarray], title: str, **kwargs) -> None:
         ax.set_title(title)
 
 
-def _save_atomic(fig: Figure, path: str) -> None:
-    """PNG written to a temporary file next to ``path``, then renamed over it."""
+def _new_panel(rows: int, cols: int) -> Tuple[Figure, np.ndarray]:
+    """A figure of ``rows`` x ``cols`` panels of :data:`PANEL_INCHES` and its axes array."""
+    fig = Figure(figsize=(PANEL_INCHES * cols, PANEL_INCHES * rows))
+    FigureCanvasAgg(fig)
+    axs = fig.subplots(rows, cols, squeeze=False,
+                       gridspec_kw=dict(hspace=0.1, wspace=0, top=0.95, bottom=0, right=1, left=0))
+    return fig, axs
+
+
+def _save_panel(fig: Figure, axs: np.ndarray, path: str) -> str:
+    """``fig`` without axes as a PNG written to a temporary file next to ``path``, then renamed over it."""
+    for ax in axs.flat:
+        ax.axis('off')
     tmp = atomic_path(path)
     try:
         fig.savefig(tmp, format='png', dpi=PANEL_DPI)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return path
 
 
 @torch.no_grad()
@@ -93,10 +105,7 @@ def write_class_mix_debug(work_dir: str, local_iter: int, img: Tensor, target_im
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for j in range(img.shape[0]):
-        fig = Figure(figsize=(PANEL_INCHES * PANEL_COLS, PANEL_INCHES * PANEL_ROWS))
-        FigureCanvasAgg(fig)
-        axs = fig.subplots(PANEL_ROWS, PANEL_COLS, squeeze=False,
-                           gridspec_kw=dict(hspace=0.1, wspace=0, top=0.95, bottom=0, right=1, left=0))
+        fig, axs = _new_panel(PANEL_ROWS, PANEL_COLS)
         _show(axs[0][0], _image(img[j], mean[j], std[j]), 'Source Image')
         _show(axs[1][0], _image(target_img[j], mean[j], std[j]), 'Target Image')
         _show(axs[0][1], colorize_label(gt[j]), 'Source Seg GT')
@@ -107,11 +116,7 @@ def write_class_mix_debug(work_dir: str, local_iter: int, img: Tensor, target_im
         _show(axs[1][3], colorize_label(mixed_label[j]), 'Seg Targ')
         _show(axs[0][4], None if fdist_mask is None else _map(fdist_mask[j]), 'FDist Mask', cmap='gray')
         _show(axs[1][4], None if gt_rescaled is None else colorize_label(gt_rescaled[j]), 'Scaled GT')
-        for ax in axs.flat:
-            ax.axis('off')
-        path = os.path.join(out_dir, f'{local_iter + 1:06d}_{j}.png')
-        _save_atomic(fig, path)
-        paths.append(path)
+        paths.append(_save_panel(fig, axs, os.path.join(out_dir, f'{local_iter + 1:06d}_{j}.png')))
     return paths
 
 
@@ -131,10 +136,7 @@ def write_hrda_debug_grid(work_dir: str, local_iter: int, outputs: Dict[str, Dic
     batch_size = next(iter(next(iter(outputs.values())).values())).shape[0]
     paths = []
     for j in range(batch_size):
-        fig = Figure(figsize=(PANEL_INCHES * cols, PANEL_INCHES * rows))
-        FigureCanvasAgg(fig)
-        axs = fig.subplots(rows, cols, squeeze=False,
-                           gridspec_kw=dict(hspace=0.1, wspace=0, top=0.95, bottom=0, right=1, left=0))
+        fig, axs = _new_panel(rows, cols)
         for r, (row_name, row) in enumerate(outputs.items()):
             for c, (name, out) in enumerate(row.items()):
                 title = f'{row_name} {name}'
@@ -144,9 +146,5 @@ def write_hrda_debug_grid(work_dir: str, local_iter: int, outputs: Dict[str, Dic
                     _show(axs[r][c], colorize_label(out[j]), title)
                 else:
                     _show(axs[r][c], _map(out[j]), title, cmap='gray', vmin=0, vmax=1)
-        for ax in axs.flat:
-            ax.axis('off')
-        path = os.path.join(out_dir, f'{local_iter + 1:06d}_{j}_s.png')
-        _save_atomic(fig, path)
-        paths.append(path)
+        paths.append(_save_panel(fig, axs, os.path.join(out_dir, f'{local_iter + 1:06d}_{j}_s.png')))
     return paths
