@@ -221,3 +221,12 @@ def test_a_run_without_results_is_skipped_with_a_warning(experiment, tmp_path, c
     assert [s.key for s in summaries] == ['gta2cs_dacs_mitb5', 'gta2cs_source_only_mitb5']
     err = capsys.readouterr().err
     assert f'Warning: {unfinished}: no results' in err and f'Warning: {bare}: no results' in err
+
+
+def test_plot_labels_keep_what_tells_the_configurations_apart():
+    keys = ['synthetic_gta2cs_dacs_rcs001_daformer_conv1_mit_tiny_s', 'synthetic_gta2cs_dacs_daformer_conv1_mit_tiny_s',
+            'synthetic_gta2cs_dacs_rcs001_hrda1-64-01_daformer_conv1_sl_mit_tiny_s']
+    assert analyze_results.short_labels(keys) == ['rcs001_daformer_conv1', 'daformer_conv1',
+                                                  'rcs001_hrda1-64-01_daformer_conv1_sl']
+    assert analyze_results.short_labels(['a_b', 'a_b_c']) == ['a_b', 'c']  # nothing left: the whole name
+    assert analyze_results.short_labels(['only_one']) == ['only_one']

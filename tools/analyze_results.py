@@ -309,19 +309,37 @@ def write_csv(summaries: Sequence[ConfigSummary], path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def short_labels(keys: Sequence[str]) -> List[str]:
+    """The configuration names without the ``_``-separated parts that all of them share at the start and
+    at the end (a name that would become empty stays whole)."""
+    if len(keys) < 2:
+        return list(keys)
+    parts = [key.split('_') for key in keys]
+    shortest = min(len(p) for p in parts)
+    head = next((i for i in range(shortest) if len({p[i] for p in parts}) > 1), shortest)
+    tail = next((i for i in range(shortest - head) if len({p[-1 - i] for p in parts}) > 1), shortest - head)
+    return ['_'.join(p[head:len(p) - tail]) or key for p, key in zip(parts, keys)]
+
+
 def plot_results(summaries: Sequence[ConfigSummary], path: Path) -> None:
     """Top: mIoU mean with std error bars per configuration; bottom: per-class IoU bars per configuration
-    (classes with a value in some configuration)."""
+    (classes with a value in some configuration). Configurations are labelled by what tells them apart."""
     classes = [c for c in table_classes(summaries) if any(not math.isnan(s.class_iou.get(c, math.nan))
                                                           for s in summaries)]
-    fig = Figure(figsize=(max(8, len(classes) * (0.4 + 0.15 * len(summaries))), 9))
-    top, bottom = fig.subplots(2, 1)
+    labels = short_labels([s.key for s in summaries])
+    fig = Figure(figsize=(max(10, len(classes) * (0.4 + 0.15 * len(summaries))), 11))
+    top, bottom = fig.subplots(2, 1, gridspec_kw=dict(height_ratios=[2, 3]))
     positions = np.arange(len(summaries))
     top.bar(positions, [s.miou_mean for s in summaries], yerr=[s.miou_std for s in summaries], capsize=4)
-    top.set_xticks(positions, [s.key for s in summaries], rotation=30, ha='right')
+    for x, s in zip(positions, summaries):
+        top.annotate(f'{s.miou_mean:.1f}', (x, s.miou_mean + s.miou_std), textcoords='offset points',
+                     xytext=(0, 3), ha='center')
+    top.set_xticks(positions, labels, rotation=20, ha='right')
     top.set_ylabel('mIoU (%)')
     top.set_title('mIoU, mean ± std over seeds')
-    plot_per_class_iou(bottom, classes, {s.key: [s.class_iou.get(c) for c in classes] for s in summaries})
+    plot_per_class_iou(bottom, classes, {label: [s.class_iou.get(c) for c in classes]
+                                         for label, s in zip(labels, summaries)},
+                       legend_kwargs=dict(loc='upper center', bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize='small'))
     fig.tight_layout()
     save_figure(fig, path)
 

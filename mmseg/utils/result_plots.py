@@ -24,9 +24,10 @@ def save_figure(fig: Figure, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def plot_per_class_iou(ax: Axes, classes: Sequence[str], series: Dict[str, Sequence[Optional[float]]]) -> None:
+def plot_per_class_iou(ax: Axes, classes: Sequence[str], series: Dict[str, Sequence[Optional[float]]],
+                       legend_kwargs: Optional[dict] = None) -> None:
     """Grouped bars on ``ax``: one group per class, one bar per series (legend label -> IoU in % per class of
-    ``classes``); a missing (None) or NaN IoU is drawn as 0."""
+    ``classes``); a missing (None) or NaN IoU is drawn as 0. ``legend_kwargs`` go to ``ax.legend``."""
     width = 0.8 / len(series)
     positions = np.arange(len(classes))
     for k, (label, values) in enumerate(series.items()):
@@ -34,4 +35,4 @@ def plot_per_class_iou(ax: Axes, classes: Sequence[str], series: Dict[str, Seque
         ax.bar(positions + k * width, heights, width, label=label)
     ax.set_xticks(positions + 0.4 - width / 2, classes, rotation=45, ha='right')
     ax.set_ylabel('IoU (%)')
-    ax.legend()
+    ax.legend(**(legend_kwargs or {}))
