@@ -53,8 +53,8 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
   ratio 0.7, as configs/synth/). No ImageNet feature distance: the tiny model has no ImageNet weights, so FD
   would pull the features towards a random initialisation.
 
-Members whose architecture or backbone does not exist yet (ResNet, DeepLabV2, UperNet, ...) are left out of the generated list and listed in
-:data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members (1-4, 41, 81) are listed in
+Members whose architecture or backbone does not exist yet (ResNet, DeepLabV2, UperNet, ...) are left out
+of the generated list and listed in :data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members (1-4, 41, 81) are listed in
 :data:`PENDING_EXPERIMENTS`; asking for them raises :class:`MissingComponentsError` naming the missing components.
 
 ``data='synth'`` (:func:`on_synthetic_pair`) scales what depends on the image size with the crop (1024 or 512

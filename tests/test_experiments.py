@@ -338,7 +338,8 @@ def test_final_hrda_and_mic_runs_carry_the_reference_names(generated, configs_ro
 def test_hrda_ablations_set_the_options_of_the_architecture_string(generated, configs_root):
     seed0 = [cfg for cfg in generated[44] if cfg['randomness']['seed'] == 0]
     assert [cfg['name_decoder'] for cfg in seed0] == [f'hrda1-{setting}_daformer_sepaspp_sl' for setting in (
-        '512-0.1', '512-0.1', '256-0.1', '384-0.1', '384-0.1', '512-0.1-samescale', '512-0.1-blurhr', '512-0.1-fixedatt-nooverlap', '512-0.1-nooverlap',
+        '512-0.1', '512-0.1', '256-0.1', '384-0.1', '384-0.1', '512-0.1-samescale', '512-0.1-blurhr',
+        '512-0.1-fixedatt-nooverlap', '512-0.1-nooverlap',
         '512-0.0', '512-0.2', '512-0.3', '512-0.4', '512-0.5', '512-0.6', '512-0.7', '512-0.1-sc0.25',
         '512-0.1-sc0.75')]
     assert {cfg['name_uda'] for cfg in seed0} == {f'dacs_a999_fdthings_rcs0.01-2.0{sync}_cpl2'
@@ -467,7 +468,8 @@ def test_data_synth_scales_the_hrda_and_mic_settings_to_the_synthetic_crop(gener
     # Every HRDA / MIC ID has a synthetic variant: detail crops 256, 384 -> 32, 48; blocks 16..128 of 512 -> 4..32.
     names = {exp_id: [cfg['name'] for cfg in generate_experiment_cfgs(exp_id, data='synth')] for exp_id in HRDA_MIC_IDS}
     assert all(len(names[exp_id]) == len(generated[exp_id]) for exp_id in HRDA_MIC_IDS)
-    assert [name.split('_cpl2_')[1].split('_daformer')[0] for name in names[44][6:12:3]] == ['hrda1-32-01', 'hrda1-48-01']
+    assert [name.split('_cpl2_')[1].split('_daformer')[0] for name in names[44][6:12:3]] == [
+        'hrda1-32-01', 'hrda1-48-01']
     assert '_sf64x64_' in names[44][0] and '_sf96x96_' in names[44][3]  # synchronised crops 512, 768 of 1024
     assert [name.split('_cpl_')[1].split('-')[0] for name in names[84][::12]] == ['m4', 'm8', 'm16', 'm32']
 

@@ -203,7 +203,8 @@ def test_sync_crop_cuts_the_same_box_from_both_samples_after_their_pipelines(tmp
     for seed in range(4):
         np.random.seed(seed)
         full = full_dataset[5]
-        offset_h, offset_w = np.random.randint(0, 32 - 16 + 1), np.random.randint(0, 32 - 24 + 1)  # the reference's draws
+        # the reference's draws after the pipelines: H offset, then W offset
+        offset_h, offset_w = np.random.randint(0, 32 - 16 + 1), np.random.randint(0, 32 - 24 + 1)
         np.random.seed(seed)
         synced = synced_dataset[5]
         rows, cols = slice(offset_h, offset_h + 16), slice(offset_w, offset_w + 24)

@@ -214,7 +214,8 @@ class DACS(UDADecorator):
             mean=means[0].unsqueeze(0),  # the same normalisation for the whole batch, as the reference
             std=stds[0].unsqueeze(0))
 
-        hrda_debug = {} if self._debug_iteration() and self._set_hrda_debug(True) else None
+        debug_images = self._debug_iteration()
+        hrda_debug = {} if debug_images and self._set_hrda_debug(True) else None
 
         if self.source_only_augment:
             img = torch.cat([strong_transform(strong_parameters, data=img[i:i + 1])[0] for i in range(batch_size)])
@@ -298,7 +299,7 @@ class DACS(UDADecorator):
         if self.mic is not None:
             self._masked_step(img, img_metas, gt_semantic_seg, target_img, target_img_metas, pseudo,
                               valid_pseudo_mask, log_vars, backward)
-        if self._debug_iteration():
+        if debug_images:
             fd = self.feature_distance
             write_class_mix_debug(self.work_dir, self.local_iter, img, target_img, mixed_img, means, stds,
                                   gt_semantic_seg, pseudo.label, mix_masks, pseudo_weight, mixed_lbl,
