@@ -25,6 +25,10 @@ class Kind(NamedTuple):
     issue: str  # the issue that builds the component
 
 
+RESNET_ISSUE = 'ResNet/DeepLab family and AdvSeg/MinEnt (#16)'
+CDDA_ISSUE = 'CDDA (#17)'
+DDB_ISSUE = 'DDB (#18)'
+
 # Longest prefix first: 'mit_keys' before 'mit_', 'dacs_checkpoint_' before 'dacs_'.
 KINDS = {
     'mit_keys': Kind('models:check_mit_keys', 'mmseg.models.backbones.mix_transformer', 'foundation (#2)'),
@@ -39,6 +43,44 @@ KINDS = {
                      'data/evaluation/released checkpoints (#3)'),
     'schedule_': Kind('schedules:check_schedule', 'mmseg.engine.schedulers', 'UDA training (#4)'),
     'optim_groups_': Kind('schedules:check_optim_groups', 'mmseg.engine.optimizers', 'UDA training (#4)'),
+    # whole training iterations of the original DACS and MIC (conformance #15)
+    'dacs_iter_': Kind('iterations:check_dacs_iter', 'mmseg.models.uda.dacs', 'conformance (#15)'),
+    'mic_iter_': Kind('iterations:check_mic_iter', 'mmseg.models.uda.masking_consistency_module',
+                      'conformance (#15)'),
+    # ResNet / DeepLab family and the classic baselines (#16)
+    'dlv2_r101_keys': Kind('resnet:check_dlv2_keys', 'mmseg.models.decode_heads.dlv2_head', RESNET_ISSUE),
+    'dlv2_r101_backbone': Kind('resnet:check_resnet_backbone', 'mmseg.models.backbones.resnet', RESNET_ISSUE),
+    'dlv2_r101_': Kind('resnet:check_resnet_segmentor', 'mmseg.models.decode_heads.dlv2_head', RESNET_ISSUE),
+    'zoo_keys': Kind('resnet:check_zoo_keys', 'mmseg.models.backbones.resnest', RESNET_ISSUE),
+    'zoo_r101_da_': Kind('resnet:check_resnet_segmentor', 'mmseg.models.decode_heads.da_head', RESNET_ISSUE),
+    'zoo_r101_dlv3p_': Kind('resnet:check_resnet_segmentor', 'mmseg.models.decode_heads.sep_aspp_head',
+                            RESNET_ISSUE),
+    'zoo_r101_isa_': Kind('resnet:check_resnet_segmentor', 'mmseg.models.decode_heads.isa_head', RESNET_ISSUE),
+    'zoo_r101_uper_': Kind('resnet:check_resnet_segmentor', 'mmseg.models.decode_heads.uper_head', RESNET_ISSUE),
+    'advseg_fcdisc_': Kind('baselines:check_fc_discriminator', 'mmseg.models.uda.fc_discriminator', RESNET_ISSUE),
+    'advseg_iter_': Kind('baselines:check_advseg_iter', 'mmseg.models.uda.advseg', RESNET_ISSUE),
+    'minent_loss_': Kind('baselines:check_minent_loss', 'mmseg.models.uda.minent', RESNET_ISSUE),
+    'minent_iter_': Kind('baselines:check_minent_iter', 'mmseg.models.uda.minent', RESNET_ISSUE),
+    # CDDA (#17)
+    'cdda_depth_load_': Kind('cdda:check_depth_load', 'mmseg.datasets.transforms.depth_loading', CDDA_ISSUE),
+    'cdda_bank_write_': Kind('cdda:check_bank_write', 'tools/cdda_preprocess.py', CDDA_ISSUE),
+    'cdda_depth_distribution_': Kind('cdda:check_depth_distribution', 'tools/cdda_preprocess.py', CDDA_ISSUE),
+    'cdda_similarity_': Kind('cdda:check_similarity', 'mmseg.models.uda.depth_guidance', CDDA_ISSUE),
+    'cdda_reweight_': Kind('cdda:check_reweight', 'mmseg.models.uda.depth_guidance', CDDA_ISSUE),
+    'cdda_relabel_': Kind('cdda:check_relabel', 'mmseg.models.uda.depth_guidance', CDDA_ISSUE),
+    'cdda_guidance_loss_': Kind('cdda:check_guidance_loss', 'mmseg.models.uda.depth_guidance', CDDA_ISSUE),
+    'cdda_image_replacement_': Kind('cdda:check_image_replacement', 'mmseg.models.uda.depth_guidance',
+                                    CDDA_ISSUE),
+    'cdda_threshold_schedule_': Kind('cdda:check_threshold_schedule', 'mmseg.models.uda.depth_guidance',
+                                     CDDA_ISSUE),
+    # DDB (#18)
+    'ddb_model_': Kind('ddb:check_ddb_model', 'mmseg.models.decode_heads.dlv2_adapter_head', DDB_ISSUE),
+    'ddb_bridging_': Kind('ddb:check_bridging', 'mmseg.datasets.domain_bridging', DDB_ISSUE),
+    'ddb_st_step_': Kind('ddb:check_st_step', 'mmseg.models.uda.st', DDB_ISSUE),
+    'ddb_st_': Kind('ddb:check_st', 'mmseg.models.uda.st', DDB_ISSUE),
+    'ddb_prototypes_': Kind('ddb:check_prototypes', 'tools/compute_prototypes.py', DDB_ISSUE),
+    'ddb_ckd_': Kind('ddb:check_ckd', 'mmseg.models.uda.ckd', DDB_ISSUE),
+    'ddb_ckpt_keys_': Kind('ddb:check_checkpoint_keys', 'mmseg.models.uda.ckd', DDB_ISSUE),
 }
 
 # helper_<name>_<variant>: the helper name selects the checker.
