@@ -157,7 +157,7 @@ UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
     'dacs_a999_fdthings': ('_base_/uda/dacs_a999_fdthings.py', {}),
     'dacs_a999_fdthings_eb': ('_base_/uda/dacs_a999_fdthings_eb.py', {}),
     # Entropy balancing on plain DACS (the synthetic pair, where FD does not apply).
-    'dacs_eb': ('_base_/uda/dacs.py', dict(entropy_balance=dict(target=0.4, weight=0.1, second_forward=False))),
+    'dacs_eb': ('_base_/uda/dacs.py', dict(entropy_balance=dict(target=0.4, weight=0.1, second_forward=True))),
 }
 # MIC mask mode -> its abbreviation in the names.
 MASK_MODE_NAMES = {'separate': 'sep', 'separateaug': 'spa', 'separatesrc': 'sps', 'separatesrcaug': 'spsa',

@@ -247,7 +247,7 @@ def test_startup_tests_run_two_iterations_with_seed_0(generated, configs_root):
         assert (scheduler.max_iters, scheduler.end, scheduler.warmup_iters) == (2, 2, 1500)
         assert cfg['name_opt'] == 'adamw_6e-05_pmTrue_poly10warm_1x2_0k'
     assert load(generated[101][-1], configs_root).uda.entropy_balance == dict(target=0.4, weight=0.1,
-                                                                              second_forward=False)
+                                                                              second_forward=True)
 
 
 def test_synthetic_experiment_uses_the_cpu_benchmark_setup(generated, configs_root):
@@ -272,7 +272,7 @@ def test_synthetic_experiment_uses_the_cpu_benchmark_setup(generated, configs_ro
     rcs = load(seed0[2], configs_root).train_dataloader.dataset.rare_class_sampling
     assert rcs == dict(min_pixels=30, class_temp=0.01, min_crop_ratio=0.5)
     assert load(seed0[0], configs_root).uda.source_only
-    assert load(seed0[3], configs_root).uda.entropy_balance == dict(target=0.4, weight=0.1, second_forward=False)
+    assert load(seed0[3], configs_root).uda.entropy_balance == dict(target=0.4, weight=0.1, second_forward=True)
     # HRDA, MIC and MIC(HRDA) as configs/synth/synth_gta2cs_{hrda,mic,mic_hrda}.py (but for their debug interval)
     synth_configs = ('synth_gta2cs_hrda.py', 'synth_gta2cs_mic.py', 'synth_gta2cs_mic_hrda.py')
     for cfg, synth_config in zip(seed0[4:], synth_configs):

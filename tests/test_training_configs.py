@@ -69,7 +69,7 @@ def test_default_runtime_uses_the_mmseg_scope_and_reference_log_interval():
 def test_entropy_balance_config_builds_with_the_ebda_constants():
     uda = Config.fromfile(str(BASE / 'uda' / 'dacs_a999_fdthings_eb.py')).uda.to_dict()
     dacs = MODELS.build(dict(uda, model=TINY_MODEL, max_iters=50000))
-    assert dacs.entropy_balance == dict(target=0.4, weight=0.1, second_forward=False)
+    assert dacs.entropy_balance == dict(target=0.4, weight=0.1, second_forward=True)
     assert dacs.alpha == 0.999 and dacs.fdist_lambda == 0.005
 
 
@@ -175,10 +175,10 @@ def test_acdc_and_dark_zurich_targets_are_unlabelled_train_images():
 
 def test_ebda_config_adds_entropy_balance_and_keeps_the_best_checkpoint():
     cfg = runner_config(final_config('ebda/cs2acdc'))
-    assert cfg.model.entropy_balance == dict(target=0.4, weight=0.1, second_forward=False)
+    assert cfg.model.entropy_balance == dict(target=0.4, weight=0.1, second_forward=True)
     assert cfg.default_hooks.checkpoint.save_best == 'mIoU' and cfg.default_hooks.checkpoint.rule == 'greater'
     assert cfg.train_dataloader.num_workers == 8 and cfg.val_dataloader.num_workers == 8
     assert cfg.test_dataloader.num_workers == 8 and cfg.test_dataloader.dataset.type == 'ACDCDataset'
     with torch.device('meta'):
         dacs = MODELS.build(cfg.model)
-    assert dacs.entropy_balance == dict(target=0.4, weight=0.1, second_forward=False)
+    assert dacs.entropy_balance == dict(target=0.4, weight=0.1, second_forward=True)

@@ -19,10 +19,7 @@ randomness = dict(seed=0)
 uda = dict(
     # Pseudo-label crop: the top 15 and bottom 120 rows of each 512x512 target crop get weight 0.
     pseudo_weight_ignore_top=15,
-    pseudo_weight_ignore_bottom=120,
-    # Entropy balancing on the logits of the mixed-image forward (one forward less than the
-    # reference, same loss formula); second_forward=True is the reference's new stochastic forward.
-    entropy_balance=dict(second_forward=False))
+    pseudo_weight_ignore_bottom=120)
 train_dataloader = dict(
     batch_size=1,  # samples_per_gpu=1: 1 source + 1 target image per iteration
     num_workers=8,  # workers_per_gpu=8

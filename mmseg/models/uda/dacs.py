@@ -79,15 +79,16 @@ class DACS(UDADecorator):
         source_only_augment: with ``source_only``, give each source image the strong augmentation
             that DACS gives the mixed images (colour jitter and blur, same parameters and draws), so a
             source-only baseline has the same photometric augmentation as self-training.
-        entropy_balance: EBDA, ``dict(target=0.4, weight=0.1, second_forward=False)`` or None (off).
+        entropy_balance: EBDA, ``dict(target=0.4, weight=0.1, second_forward=True)`` or None (off).
+            ``second_forward=True`` is the reference: a new stochastic forward of the mixed image
+            after the mixed backward, with its own backward. ``second_forward=False`` computes the
+            loss on the logits of the mixed-image forward and back-propagates it with the mixed
+            loss (one forward less, not the reference's dropout / drop-path draw). Logged as
+            ``mix.entropy``.
         mask_mode, mask_alpha, mask_pseudo_threshold, mask_lambda, mask_generator: MIC (spec §6; off
             while ``mask_mode`` is None): after the mixed step, the batch of ``mask_mode`` (e.g.
             'separatetrgaug') is masked in blocks and trained with the teacher's un-mixed pseudo-labels,
             logged as ``masked.*`` (see :class:`MaskingConsistencyModule`).
-            The loss is computed on the logits of the mixed-image forward and back-propagated with
-            the mixed loss (one pass, the same gradient as a separate backward of that forward);
-            ``second_forward=True`` is the reference: a new stochastic forward of the mixed image
-            after the mixed backward, with its own backward. Logged as ``mix.entropy``.
     """
 
     def __init__(self, model: dict, max_iters: Optional[int] = None, alpha: float = 0.99,
@@ -134,7 +135,7 @@ class DACS(UDADecorator):
         self.entropy_balance = None
         if entropy_balance is not None:
             check_config_keys(entropy_balance, ('target', 'weight', 'second_forward'), 'DACS entropy_balance')
-            self.entropy_balance = dict(dict(target=0.4, weight=0.1, second_forward=False), **entropy_balance)
+            self.entropy_balance = dict(dict(target=0.4, weight=0.1, second_forward=True), **entropy_balance)
         self.local_iter = 0
         self.mic = None
         if mask_mode is not None:  # built before the teacher, as the reference
