@@ -1,4 +1,5 @@
-# make install: create .venv (unless a virtual environment is active) and install the pinned stack.
+# make install: create .venv (unless a virtual environment is active) and install the pinned stack and pytest
+#               (requirements-test.txt); nothing to do while the stamp is newer than the requirement files.
 # make test:    install when needed, then run the whole test suite (CPU).
 # make run:     install when needed, then the embedded synthetic benchmark: generate and convert the
 #               synthetic GTA -> Cityscapes pair, train source-only, source-only + augmentation, DACS and
@@ -22,10 +23,10 @@ JOBS ?= 2
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(ENV_DIR)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install -r requirements-test.txt
 	$(PY) -m pip install --no-deps -e .
 	@touch $(STAMP)
 
