@@ -1,7 +1,7 @@
 """Reading pretrained weights and loading them with clear reports and errors."""
 import logging
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Union
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
@@ -66,4 +66,142 @@ def load_state_dict_checked(module: nn.Module,
     if report.unexpected:
         print_log(f'{source}: {len(report.unexpected)} unexpected key(s) ignored, e.g. {report.unexpected[:5]}',
                   logger='current', level=logging.WARNING)
+    return report
+
+
+OPEN_MMLAB_PREFIX = 'open-mmlab://'
+# ImageNet weights of the CNN backbones, as mmcv 1.x's open-mmlab.json lists them (the reference's
+# `pretrained='open-mmlab://<name>'`).
+OPEN_MMLAB_URLS = {
+    'resnet50_v1c': 'https://download.openmmlab.com/pretrain/third_party/resnet50_v1c-2cccc1ad.pth',
+    'resnet101_v1c': 'https://download.openmmlab.com/pretrain/third_party/resnet101_v1c-e67eebb6.pth',
+    'resnest50': 'https://download.openmmlab.com/pretrain/third_party/resnest50_d2-7497a55b.pth',
+    'resnest101': 'https://download.openmmlab.com/pretrain/third_party/resnest101_d2-f3b931b2.pth',
+    'resnest200': 'https://download.openmmlab.com/pretrain/third_party/resnest200_d2-ca88e41f.pth',
+}
+PRETRAINED_DIR = Path('pretrained')
+# Prefixes of wrapped checkpoints (DataParallel, a classifier's backbone) that are stripped before loading.
+WRAPPER_PREFIXES = ('module.', 'backbone.')
+
+
+def open_mmlab_help(name: str) -> str:
+    """Where to get the weights of ``open-mmlab://<name>`` (``{path}`` is filled in by :func:`read_state_dict`)."""
+    url = OPEN_MMLAB_URLS[name]
+    return (f"open-mmlab's ImageNet weights open-mmlab://{name} (mmcv 1.x model zoo) are at {url} . Download "
+            f'the file into pretrained/ (`wget -P pretrained {url}`), keep its name, and check it with '
+            '`python tools/check_pretrained.py {path}`.')
+
+
+def open_mmlab_name(path: Union[str, Path]) -> Optional[str]:
+    """The open-mmlab model a file is named after (``resnet101_v1c-e67eebb6.pth`` -> ``resnet101_v1c``), or None."""
+    stem = Path(path).name
+    names = [name for name in OPEN_MMLAB_URLS if stem == Path(OPEN_MMLAB_URLS[name]).name or stem.startswith(name)]
+    return max(names, key=len) if names else None
+
+
+def resolve_pretrained(pretrained: Union[str, Path]) -> Tuple[Path, str]:
+    """The file of ``pretrained`` and the help text for when it is missing.
+
+    ``open-mmlab://<name>`` is ``pretrained/<download name>`` (e.g. ``pretrained/resnet101_v1c-e67eebb6.pth``), or
+    ``pretrained/<name>.pth``; anything else is a path.
+    """
+    pretrained = str(pretrained)
+    if not pretrained.startswith(OPEN_MMLAB_PREFIX):
+        name = open_mmlab_name(pretrained)
+        return Path(pretrained), open_mmlab_help(name) if name else 'Check the path of `pretrained` in the config.'
+    name = pretrained[len(OPEN_MMLAB_PREFIX):]
+    if name not in OPEN_MMLAB_URLS:
+        raise ValueError(f'pretrained={pretrained!r}: unknown open-mmlab weights; known are '
+                         f'{", ".join(OPEN_MMLAB_PREFIX + n for n in OPEN_MMLAB_URLS)}, or give a file path')
+    candidates = [PRETRAINED_DIR / Path(OPEN_MMLAB_URLS[name]).name, PRETRAINED_DIR / f'{name}.pth']
+    path = next((candidate for candidate in candidates if candidate.is_file()), candidates[0])
+    return path, open_mmlab_help(name)
+
+
+def strip_wrapper_prefix(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Drop a ``module.`` / ``backbone.`` prefix that every ResNet key of the file carries."""
+    for prefix in WRAPPER_PREFIXES:
+        if any(k.startswith(prefix + 'layer1.') for k in state_dict):
+            return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    return state_dict
+
+
+class ResNetLayout(NamedTuple):
+    """What a ResNet state dict is: stem, blocks per stage, bottleneck or basic blocks, split attention."""
+    deep_stem: bool
+    stage_blocks: Tuple[int, ...]
+    bottleneck: bool
+    split_attention: bool
+
+
+def resnet_layout(state_dict: Dict[str, torch.Tensor]) -> ResNetLayout:
+    """Read the layout of a ResNet / ResNeSt state dict from its key names."""
+    blocks = []
+    for stage in range(1, 5):
+        indices = {k.split('.')[1] for k in state_dict if k.startswith(f'layer{stage}.')}
+        if not indices:
+            break
+        blocks.append(len(indices))
+    return ResNetLayout(deep_stem='stem.0.weight' in state_dict, stage_blocks=tuple(blocks),
+                        bottleneck='layer1.0.conv3.weight' in state_dict,
+                        split_attention=any('.conv2.fc1.' in k for k in state_dict))
+
+
+def describe_depth(model: nn.Module, layout: ResNetLayout) -> str:
+    """``'ResNet-50 (blocks per stage 3, 4, 6, 3)'`` from the model class's ``arch_settings``."""
+    depths = [depth for depth, (block, blocks) in type(model).arch_settings.items()
+              if tuple(blocks[:len(layout.stage_blocks)]) == layout.stage_blocks
+              and (block.expansion == 4) == layout.bottleneck]
+    blocks = ', '.join(map(str, layout.stage_blocks))
+    return f'depth {depths[0]} (blocks per stage {blocks})' if depths else f'blocks per stage {blocks}'
+
+
+def check_resnet_layout(model: nn.Module, state_dict: Dict[str, torch.Tensor], source: str) -> None:
+    """Raise, naming the mismatch, if ``state_dict`` is not a ResNet of the model's kind and depth."""
+    name = f'{type(model).__name__}-{model.depth}'
+    layout = resnet_layout(state_dict)
+    if not layout.stage_blocks:
+        raise ValueError(f'{source} is not a ResNet checkpoint: it has no layer1.* keys (first keys: '
+                         f'{list(state_dict)[:5]})')
+    model_split = hasattr(model, 'radix')
+    if layout.split_attention != model_split:
+        kinds = ('a ResNeSt checkpoint (split-attention convs layerN.i.conv2.conv/fc1/fc2)',
+                 'a ResNet checkpoint (plain 3x3 convs layerN.i.conv2)')
+        raise ValueError(f'{source} is {kinds[0] if layout.split_attention else kinds[1]}, but the model is '
+                         f'{name}; use the weights of its kind (open-mmlab://resnest101, open-mmlab://resnet101_v1c, '
+                         '...)')
+    if model.deep_stem and not layout.deep_stem and 'conv1.weight' in state_dict:
+        shape = tuple(state_dict['conv1.weight'].shape)
+        raise ValueError(
+            f'{source} has the key names of a torchvision ResNet (a single {shape[-2]}x{shape[-1]} stem conv '
+            f'conv1.weight {shape}, bn1.*, fc.*), but {name} has the deep stem of three 3x3 convs '
+            f'(stem.0/1/3/4/6/7). That stem cannot be converted from these weights; the stages can be used as they '
+            f"are. Either build the plain-stem backbone (type='ResNet', depth={model.depth}), whose key names are "
+            "torchvision's (conv1, bn1, layerN.i.conv1-3/bn1-3, layerN.0.downsample.0/1), so the file loads "
+            f'without conversion, or download the ResNetV1c weights: '
+            f'{OPEN_MMLAB_URLS.get(f"resnet{model.depth}_v1c", OPEN_MMLAB_URLS["resnet101_v1c"])}')
+    if layout.deep_stem and not model.deep_stem:
+        raise ValueError(f'{source} is a deep-stem checkpoint (stem.0/1/3/4/6/7), but {name} has a 7x7 stem '
+                         "(conv1, bn1); build type='ResNetV1c' for it")
+    own = ResNetLayout(model.deep_stem, tuple(model.stage_blocks), model.block.expansion == 4, model_split)
+    if (layout.stage_blocks, layout.bottleneck) != (own.stage_blocks, own.bottleneck):
+        raise ValueError(f'{source} is a {type(model).__name__} of {describe_depth(model, layout)}, but the model '
+                         f'is {name} ({describe_depth(model, own)}): set backbone.depth to match the file, or use '
+                         f'the weights of depth {model.depth}')
+
+
+def load_resnet_weights(model: nn.Module, pretrained: Union[str, Path]) -> LoadReport:
+    """Load ImageNet weights (``open-mmlab://<name>`` or a path) into a ResNet / ResNeSt backbone.
+
+    Key names are open-mmlab's, loaded as they are; the ImageNet classifier ``fc.*`` is ignored. A missing file,
+    a checkpoint of another depth or kind, torchvision names on a deep-stem model, wrong shapes or missing keys
+    raise an error that names the problem.
+    """
+    path, help_text = resolve_pretrained(pretrained)
+    state_dict = strip_wrapper_prefix(read_state_dict(path, help_text))
+    check_resnet_layout(model, state_dict, str(path))
+    report = load_state_dict_checked(model, state_dict, str(path), ignore_prefixes=('fc.', 'head.'))
+    if report.missing:
+        raise ValueError(f'{path}: {len(report.missing)} tensor(s) of {type(model).__name__}-{model.depth} are '
+                         f'not in the file, e.g. {report.missing[:5]}')
     return report
