@@ -4,7 +4,8 @@ The file list is the recursive scan of the image folder for ``img_suffix`` (``mm
 the scan of the reference, which does not sort), or the stems of a split file. The label of an
 image is its path relative to the image folder with ``img_suffix`` replaced by ``seg_map_suffix``,
 below the label folder. The list is built once, checked (every label must exist) and serialised,
-so data-loader workers share it.
+so data-loader workers share it. With ``data_prefix['depth_path']`` (CDDA) every image also has a depth
+map, named by the data set's ``DEPTH_LAYOUT`` (the reference's ``depth_type``), which must exist.
 """
 import os.path as osp
 from typing import Callable, List, Mapping, Optional, Sequence, Union
@@ -14,8 +15,9 @@ from mmengine.logging import print_log
 from mmengine.utils import scandir
 
 from mmseg.registry import DATASETS, TRANSFORMS
+from .transforms.depth_loading import DEPTH_PATH, depth_file_name
 
-PREFIX_KEYS = ('img_path', 'seg_map_path')
+PREFIX_KEYS = ('img_path', 'seg_map_path', DEPTH_PATH)
 
 
 @DATASETS.register_module()
@@ -28,8 +30,10 @@ class BaseSegDataset(BaseDataset):
             (the image path relative to the image folder, without ``img_suffix``).
         metainfo: overrides of ``METAINFO`` (``classes``, ``palette``).
         data_root: prefix of ``ann_file`` and of the relative folders in ``data_prefix``.
-        data_prefix: ``dict(img_path=..., seg_map_path=...)``. Without ``seg_map_path`` the data set
-            has no labels (test-set mode: images only; leave ``LoadAnnotations`` out of the pipeline).
+        data_prefix: ``dict(img_path=..., seg_map_path=..., depth_path=...)``. Without ``seg_map_path`` the
+            data set has no labels (test-set mode: images only; leave ``LoadAnnotations`` out of the pipeline).
+            ``depth_path``: folder of the 8-bit depth maps (CDDA, read by ``LoadDepthMap``), e.g.
+            ``depth_any`` (GTA, SYNTHIA) or ``depth_any/train`` (Cityscapes).
         ignore_index: label value of unlabelled pixels, stored in ``metainfo['ignore_index']``.
         sort_files: sort the scanned file list; by default it keeps the directory-scan order of the
             reference (which depends on the file system).
@@ -40,6 +44,8 @@ class BaseSegDataset(BaseDataset):
     METAINFO: dict = dict()
     #: Expected folder layout and how the labels are made, quoted by the missing-file errors.
     LAYOUT: str = ''
+    #: Name of an image's depth map (``depth_loading.depth_file_name``): 'same_name' or 'cityscapes'.
+    DEPTH_LAYOUT: str = 'same_name'
 
     def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png', ann_file: str = '',
                  metainfo: Optional[Mapping] = None, data_root: str = '', data_prefix: Optional[dict] = None,
@@ -50,8 +56,8 @@ class BaseSegDataset(BaseDataset):
         data_prefix = dict(img_path='', seg_map_path='') if data_prefix is None else dict(data_prefix)
         unknown = set(data_prefix) - set(PREFIX_KEYS)
         if unknown or 'img_path' not in data_prefix:
-            raise ValueError(f'{type(self).__name__}: data_prefix needs img_path and may have seg_map_path; '
-                             f'got keys {sorted(data_prefix)}')
+            raise ValueError(f'{type(self).__name__}: data_prefix needs img_path and may have seg_map_path and '
+                             f'depth_path; got keys {sorted(data_prefix)}')
         self.img_suffix = img_suffix
         self.seg_map_suffix = seg_map_suffix
         self.ignore_index = ignore_index
@@ -78,6 +84,12 @@ class BaseSegDataset(BaseDataset):
         if self.with_labels:
             layout += f" and {self.data_prefix['seg_map_path']}/**/<name>{self.seg_map_suffix}"
         return layout
+
+    def _depth_layout(self, depth_dir: str) -> str:
+        """The expected depth file of an image, for the errors."""
+        example = depth_file_name(f'<name>{self.img_suffix}', self.DEPTH_LAYOUT)
+        return (f'{depth_dir}/**/{example} (8-bit PNG per image; `python tools/make_depth_maps.py DATA_DIR` '
+                "writes them, or download the CDDA authors' maps)")
 
     def _image_names(self, img_dir: str) -> List[str]:
         """Image paths relative to ``img_dir``, without ``img_suffix``."""
@@ -115,15 +127,29 @@ class BaseSegDataset(BaseDataset):
             raise FileNotFoundError(f'{name}: label folder {seg_dir!r} does not exist (data_prefix seg_map_path; '
                                     'omit it for a data set without labels). '
                                     f'Expected layout: {self._expected_layout()}')
+        depth_dir = self.data_prefix.get(DEPTH_PATH)
+        if depth_dir is not None and not osp.isdir(depth_dir):
+            raise FileNotFoundError(f'{name}: depth folder {depth_dir!r} does not exist (data_prefix depth_path). '
+                                    f'Expected {self._depth_layout(depth_dir)}')
         data_list = []
         missing = []
+        missing_depth = []
         for stem in self._image_names(img_dir):
             data_info = dict(img_path=osp.join(img_dir, stem + self.img_suffix), seg_fields=[])
             if seg_dir is not None:
                 data_info['seg_map_path'] = osp.join(seg_dir, stem + self.seg_map_suffix)
                 if not osp.isfile(data_info['seg_map_path']):
                     missing.append(data_info)
+            if depth_dir is not None:
+                data_info[DEPTH_PATH] = osp.join(depth_dir, depth_file_name(stem + self.img_suffix, self.DEPTH_LAYOUT))
+                if not osp.isfile(data_info[DEPTH_PATH]):
+                    missing_depth.append(data_info)
             data_list.append(data_info)
+        if missing_depth:
+            raise FileNotFoundError(
+                f'{name}: {len(missing_depth)} of {len(data_list)} images have no depth map in {depth_dir!r}; first: '
+                f'{missing_depth[0][DEPTH_PATH]!r} for image {missing_depth[0]["img_path"]!r}. Expected '
+                f'{self._depth_layout(depth_dir)}')
         if missing:
             raise FileNotFoundError(
                 f'{name}: {len(missing)} of {len(data_list)} images have no label file in {seg_dir!r} '

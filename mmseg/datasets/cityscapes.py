@@ -42,6 +42,7 @@ class CityscapesDataset(BaseSegDataset):
     """
 
     METAINFO = dict(classes=CITYSCAPES_CLASSES, palette=CITYSCAPES_PALETTE)
+    DEPTH_LAYOUT = 'cityscapes'  # depth_any/<split>/<city>/<stem>_depth.png
     LAYOUT = ('data/cityscapes/leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png and '
               'data/cityscapes/gtFine/<split>/<city>/<stem>_gtFine_labelTrainIds.png (convert the labels with '
               '`python tools/convert_datasets/cityscapes.py data/cityscapes`)')

@@ -84,11 +84,20 @@ class UDADataset(Dataset):
     def __len__(self) -> int:
         return len(self.source) * len(self.target)
 
-    def rare_class_sample(self) -> dict:
-        """A source crop of a rare class and a uniformly drawn target sample."""
+    def rare_class_source(self) -> dict:
+        """A source crop of a rare class (class, file and crop drawn from numpy's global RNG)."""
         c, file = self.rcs.sample()
         index = self.file_to_idx[file]
-        source = self.rcs.select_crop(lambda: self.source[index], lambda s: s['data_samples'].gt_sem_seg.data, c)
+        return self.rcs.select_crop(lambda: self.source[index], lambda s: s['data_samples'].gt_sem_seg.data, c)
+
+    def source_sample(self, idx: int) -> dict:
+        """The source half of item ``idx``: a rare-class crop with rare class sampling, else source ``idx //
+        len(target)`` (CDDA's bank is made of these)."""
+        return self.rare_class_source() if self.rcs is not None else self.source[idx // len(self.target)]
+
+    def rare_class_sample(self) -> dict:
+        """A source crop of a rare class and a uniformly drawn target sample."""
+        source = self.rare_class_source()
         target = self.target[np.random.choice(range(len(self.target)))]
         return self._pair(source, target)
 

@@ -7,6 +7,7 @@ data-loader ``worker_init_fn`` seeds it (and ``random``, torch) per worker with
 Pipelines end with :class:`PackSegInputs`; normalisation and padding are done by the model's
 ``SegDataPreProcessor``.
 """
+from .depth_loading import LoadDepthMap
 from .formatting import PackSegInputs
 from .loading import LoadAnnotations, LoadImageFromFile
 from .photometric_distortion import PhotoMetricDistortion
@@ -16,6 +17,6 @@ from .resize import Resize
 from .valid_pseudo_mask import GenerateValidPseudoMask
 
 __all__ = [
-    'GenerateValidPseudoMask', 'LoadAnnotations', 'LoadImageFromFile', 'PackSegInputs', 'PhotoMetricDistortion',
-    'RandomCrop', 'RandomFlip', 'Resize'
+    'GenerateValidPseudoMask', 'LoadAnnotations', 'LoadDepthMap', 'LoadImageFromFile', 'PackSegInputs',
+    'PhotoMetricDistortion', 'RandomCrop', 'RandomFlip', 'Resize'
 ]

@@ -8,6 +8,7 @@ from mmengine.structures import PixelData
 
 from mmseg.registry import TRANSFORMS
 from mmseg.structures import SegDataSample
+from .depth_loading import DEPTH_MAP
 from .valid_pseudo_mask import VALID_PSEUDO_MASK
 
 DEFAULT_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
@@ -21,7 +22,8 @@ class PackSegInputs(BaseTransform):
     The image stays BGR uint8 (HWC → CHW, contiguous): normalisation and padding happen in the
     model's ``SegDataPreProcessor`` on the device. ``gt_seg_map`` becomes ``gt_sem_seg`` (1, H, W)
     int64 when present, ``valid_pseudo_mask`` (``GenerateValidPseudoMask``) the sample's
-    ``valid_pseudo_mask`` (1, H, W) uint8; the ``meta_keys`` present in the result become the
+    ``valid_pseudo_mask`` (1, H, W) uint8, ``gt_depth_map`` (``LoadDepthMap``, CDDA) the sample's
+    ``gt_depth_map`` (1, H, W) float32; the ``meta_keys`` present in the result become the
     sample's metainfo.
 
     Args:
@@ -43,6 +45,9 @@ class PackSegInputs(BaseTransform):
         if VALID_PSEUDO_MASK in results:
             mask = np.ascontiguousarray(results[VALID_PSEUDO_MASK][None].astype(np.uint8))
             data_sample.set_field(PixelData(data=torch.from_numpy(mask)), VALID_PSEUDO_MASK)
+        if DEPTH_MAP in results:
+            depth = np.ascontiguousarray(results[DEPTH_MAP][None].astype(np.float32))
+            data_sample.set_field(PixelData(data=torch.from_numpy(depth)), DEPTH_MAP)
         data_sample.set_metainfo({key: results[key] for key in self.meta_keys if key in results})
         return dict(inputs=inputs, data_samples=data_sample)
 

@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
-from .utils import seg_field_keys
+from .utils import geometric_keys
 
 MAX_CROP_TRIES = 10
 
@@ -19,8 +19,10 @@ class RandomCrop(BaseTransform):
     box is checked up to 10 times: it is accepted if ``gt_seg_map`` inside it has more than one
     class other than ``ignore_index`` and the largest of them covers less than ``cat_max_ratio`` of
     the non-ignored pixels; after each failed check a new box is drawn, so if all 10 checks fail
-    the 11th box is used unchecked. Randomness comes from numpy's global RNG, as the reference
-    (seeded per data-loader worker by mmengine's ``worker_init_fn``).
+    the 11th box is used unchecked. A depth map (``gt_depth_map``) gets the same box; the box is
+    recorded as ``results['crop_bbox']`` (y1, y2, x1, x2), which :meth:`crop_to` replays. Randomness
+    comes from numpy's global RNG, as the reference (seeded per data-loader worker by mmengine's
+    ``worker_init_fn``).
 
     Args:
         crop_size: (H, W), or one int for both.
@@ -67,10 +69,15 @@ class RandomCrop(BaseTransform):
                 if self.accepts(self.crop(results['gt_seg_map'], bbox)):
                     break
                 bbox = self.crop_bbox(img)
-        results['img'] = self.crop(img, bbox)
+        return self.crop_to(results, bbox)
+
+    def crop_to(self, results: dict, bbox: Tuple[int, int, int, int]) -> dict:
+        """Cut the image, its label maps and depth map to ``bbox`` and record it as ``crop_bbox``."""
+        results['img'] = self.crop(results['img'], bbox)
         results['img_shape'] = results['img'].shape[:2]
-        for key in seg_field_keys(results):
+        for key in geometric_keys(results):
             results[key] = self.crop(results[key], bbox)
+        results['crop_bbox'] = tuple(int(v) for v in bbox)
         return results
 
     def __repr__(self) -> str:

@@ -3,7 +3,7 @@ import mmcv
 from mmcv.transforms import RandomFlip as MMCVRandomFlip
 
 from mmseg.registry import TRANSFORMS
-from .utils import seg_field_keys
+from .utils import geometric_keys
 
 
 @TRANSFORMS.register_module()
@@ -13,7 +13,8 @@ class RandomFlip(MMCVRandomFlip):
     mmcv draws the decision as ``np.random.choice([direction, None], p=[prob, 1 - prob])``, which
     takes one uniform ``u`` from numpy's global RNG and flips iff ``u < prob``: the same draw and
     decision as the reference's ``np.random.rand() < prob``. Sets ``flip`` and ``flip_direction``
-    (None when not flipped). The flipped arrays are views with negative strides.
+    (None when not flipped). A depth map (``gt_depth_map``) is flipped with the image. The flipped
+    arrays are views with negative strides.
 
     Args:
         prob: flip probability.
@@ -26,5 +27,5 @@ class RandomFlip(MMCVRandomFlip):
     def _flip(self, results: dict) -> None:
         direction = results['flip_direction']
         results['img'] = mmcv.imflip(results['img'], direction=direction)
-        for key in seg_field_keys(results):
+        for key in geometric_keys(results):
             results[key] = mmcv.imflip(results[key], direction=direction)

@@ -5,6 +5,7 @@ import mmcv
 from mmcv.transforms import Resize as MMCVResize
 
 from mmseg.registry import TRANSFORMS
+from .depth_loading import DEPTH_MAP
 from .utils import seg_field_keys
 
 
@@ -15,7 +16,8 @@ class Resize(MMCVResize):
     The factor is ``s = min(max(scale) / long_side, min(scale) / short_side)`` and the new size
     ``int(x * s + 0.5)`` (``mmcv.imrescale``), e.g. GTA 1914×1052 → 1280×704 at (1280, 720) and
     2560×1407 at (2560, 1440). The image uses ``interpolation`` (bilinear), every label map of
-    ``seg_fields`` nearest, each rescaled from its own size as the reference. Sets ``img_shape``,
+    ``seg_fields`` nearest, each rescaled from its own size as the reference, a depth map (``gt_depth_map``,
+CDDA) bilinearly to exactly the resized image's size (its values become non-integer). Sets ``img_shape``,
     ``scale`` and ``scale_factor`` = (new_w / w, new_h / h).
 
     Args:
@@ -36,3 +38,11 @@ class Resize(MMCVResize):
             else:
                 results[key] = mmcv.imresize(results[key], results['scale'], interpolation='nearest',
                                              backend=self.backend)
+
+    def transform(self, results: dict) -> dict:
+        results = super().transform(results)
+        if DEPTH_MAP in results:
+            h, w = results['img'].shape[:2]
+            results[DEPTH_MAP] = mmcv.imresize(results[DEPTH_MAP], (w, h), interpolation='bilinear',
+                                               backend=self.backend)
+        return results
