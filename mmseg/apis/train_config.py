@@ -20,6 +20,7 @@ import os
 from mmengine.config import Config
 
 from mmseg.engine.compat import ddp_wrapper_cfg
+from mmseg.registry import MODELS
 
 
 def runner_config(cfg: Config, launcher: str = 'none') -> Config:
@@ -34,6 +35,9 @@ def runner_config(cfg: Config, launcher: str = 'none') -> Config:
         uda = cfg.pop('uda').to_dict() if hasattr(cfg.uda, 'to_dict') else dict(cfg.pop('uda'))
         uda.setdefault('work_dir', cfg.work_dir)
         cfg.model = dict(uda, model=cfg.model.to_dict(), max_iters=cfg.train_cfg.max_iters)
+        split_optimizers = getattr(MODELS.get(uda['type']), 'split_optimizers', None)
+        if split_optimizers is not None:  # a wrapper with several optimisers (AdvSeg: segmentor, discriminators)
+            split_optimizers(cfg)
     cfg.pop('use_ddp_wrapper', None)
     cfg.launcher = launcher
     if launcher != 'none':

@@ -1,4 +1,5 @@
 """Engine pieces around mmengine: compatibility fixes, optimiser constructor, lr schedule."""
+from .adversarial_optim_wrapper_constructor import AdversarialOptimWrapperConstructor
 from .compat import apply_compat, ddp_wrapper_cfg, init_distributed
 from .deferred_runtime_info_hook import DeferredRuntimeInfoHook
 from .invalid_loss_hook import InvalidLossHook
@@ -10,6 +11,7 @@ from .uda_distributed_data_parallel import UDADistributedDataParallel
 
 apply_compat()
 
-__all__ = ['apply_compat', 'ddp_wrapper_cfg', 'DeferredRuntimeInfoHook', 'init_distributed', 'InvalidLossHook',
+__all__ = ['AdversarialOptimWrapperConstructor',
+           'apply_compat', 'ddp_wrapper_cfg', 'DeferredRuntimeInfoHook', 'init_distributed', 'InvalidLossHook',
            'MixedPrecisionOptimWrapper', 'PolyLRWithWarmup', 'ReferenceOptimWrapperConstructor', 'TrainingStateHook',
            'UDADistributedDataParallel']
