@@ -12,6 +12,9 @@ with the Cityscapes colours (``to_label_id=True``, the Cityscapes server), or tr
 19-class palette (``to_label_id=False``, the default for ACDC and Dark Zurich). ``--show-dir`` writes,
 per image, the colour overlay at ``DIR/<image path below the image folder>`` and the train-id label
 map next to it (``<name>_labelTrainIds.png`` for ``<name><img_suffix>``). ``--out`` saves the summary and per-class results as JSON.
+A multi-target test set (``MultiTargetDataset`` with ``MultiTargetIoUMetric``) is scored per target: a table and
+a summary line per target after the mean over the targets, predictions in ``<show-dir>/<target>/``, and in the
+JSON ``<target>/<key>`` metrics and a ``targets`` entry (``mmseg.evaluation.multi_target``).
 ``--hrda-out`` (HRDA models): ``LR`` / ``HR`` predict with the context or the detail branch only (fixed
 attention 0 / 1); ``ATT`` writes the scale attention map Σ_c a_c·softmax(fused)_c ·255 as a grey image
 to ``--show-dir`` instead of a prediction.
@@ -40,6 +43,7 @@ from mmengine.runner import Runner  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from mmseg.apis import find_run_files, init_model, load_test_config  # noqa: E402
+from mmseg.evaluation.multi_target import EvaluatedTargets, apply_to_target_configs  # noqa: E402
 from mmseg.models.decode_heads.hrda_head import HRDAHead  # noqa: E402
 from mmseg.models.segmentors.hrda_encoder_decoder import HRDAEncoderDecoder  # noqa: E402
 from mmseg.registry import METRICS  # noqa: E402
@@ -194,7 +198,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     if 'test_dataloader' not in cfg:
         raise KeyError(f'{args.config}: the config has no test_dataloader')
     if args.test_set:
-        use_test_split(cfg.test_dataloader.dataset)
+        apply_to_target_configs(cfg.test_dataloader.dataset, use_test_split)
     set_inference_mode(cfg, args.inference_mode)
     model = init_model(cfg, args.checkpoint, args.device)
     set_hrda_output(model, args.hrda_out)
@@ -204,10 +208,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         metric = METRICS.build(dict(cfg.get('test_evaluator', dict(type='IoUMetric')),
                                     **({'iou_metrics': args.eval} if args.eval else {})))
     dataset = loader.dataset
-    metric.dataset_meta = dict(classes=classes, palette=palette)
-    img_dir = dataset.data_prefix['img_path']
+    targets = EvaluatedTargets(dataset)  # one unnamed target, or the named targets of a MultiTargetDataset
+    targets.set_metric_meta(metric, classes, palette)
     evaluate = bool(args.eval or args.out) and not (args.test_set or args.format_only)
-    if evaluate and not dataset.with_labels:
+    if evaluate and not targets.with_labels:
         raise ValueError(f'{args.config}: the test data set has no labels (data_prefix.seg_map_path); '
                          'use --format-only or --show-dir')
     prefix = None
@@ -222,23 +226,26 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
                 metric.process(batch, samples)
             for sample in samples:
                 img_path = sample.metainfo['img_path']
+                target = targets.of(sample)
+                relative = target.subdir / relative_image_path(img_path, target.img_dir)
                 if args.hrda_out == 'ATT':  # channel 0 of the logits is the attention map
                     attention = sample.seg_logits.data[0].cpu().numpy()
-                    write_image(args.show_dir / relative_image_path(img_path, img_dir), attention_image(attention))
+                    write_image(args.show_dir / relative, attention_image(attention))
                     continue
                 label = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
                 if args.show_dir:
-                    relative = relative_image_path(img_path, img_dir)
                     image = read_bgr(img_path)
                     write_image(args.show_dir / relative, overlay(image, label, palette, args.opacity))
-                    write_label_png(args.show_dir / label_map_path(relative, dataset.img_suffix), label)
+                    write_label_png(args.show_dir / label_map_path(relative, target.img_suffix), label)
                 if prefix is not None:
-                    format_result(label, img_path, prefix, to_label_id, palette)
+                    format_result(label, img_path, prefix / target.subdir, to_label_id, palette)
     results: Dict[str, float] = {}
     if evaluate:
         results = metric.compute_metrics(metric.results)
-        summary = ', '.join(f'{k}: {v:.2f}' for k, v in results.items() if '.' not in k)
-        print(f'Summary ({len(dataset)} images): {summary}')
+        summary = ', '.join(f'{k}: {v:.2f}' for k, v in results.items() if '.' not in k and '/' not in k)
+        print(f'Summary ({len(dataset)} images{", mean over the targets" if targets.multi else ""}): {summary}')
+        for line in targets.summary_lines(results):
+            print(line)
     if prefix is not None:
         archive = shutil.make_archive(str(prefix), 'zip', root_dir=prefix)
         print(f'Test-server files ({"label ids" if to_label_id else "train ids"}): {prefix}/ and {archive}')
@@ -246,9 +253,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         print(f'Predictions: {args.show_dir}/')
     if args.out:
         record = dict(config=str(args.config), checkpoint=str(args.checkpoint), time=datetime.now().isoformat(),
-                      dataset=type(dataset).__name__, images=len(dataset), img_dir=img_dir,
+                      dataset=type(dataset).__name__, images=len(dataset), img_dir=targets.img_dir,
                       inference_mode=cfg.model.get('test_cfg', {}).get('mode', 'whole'), classes=list(classes),
-                      metrics=clean_json(results))
+                      metrics=clean_json(results), **targets.record(clean_json(results)))
         tmp = atomic_path(args.out)
         tmp.write_text(json.dumps(record, indent=2) + '\n')
         os.replace(tmp, args.out)

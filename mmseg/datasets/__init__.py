@@ -7,11 +7,15 @@ from .acdc import ACDCDataset
 from .basesegdataset import BaseSegDataset
 from .cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, CityscapesDataset
 from .dark_zurich import DarkZurichDataset
+from .foggy_cityscapes import FoggyCityscapesDataset
 from .gta import GTADataset
+from .multi_target_dataset import MultiTargetDataset
+from .rain_cityscapes import RainCityscapesDataset
 from .synthia import SynthiaDataset
 from .uda_dataset import UDADataset
 
 __all__ = [
     'ACDCDataset', 'BaseSegDataset', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CityscapesDataset',
-    'DarkZurichDataset', 'GTADataset', 'SynthiaDataset', 'UDADataset'
+    'DarkZurichDataset', 'FoggyCityscapesDataset', 'GTADataset', 'MultiTargetDataset', 'RainCityscapesDataset',
+    'SynthiaDataset', 'UDADataset'
 ]
