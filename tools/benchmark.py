@@ -3,6 +3,7 @@
     python tools/benchmark.py CONFIG [--mode reference|fast|both] [--iters 20] [--warmup 5]
                                      [--amp auto|bfloat16|float16|none] [--compile] [--profile]
                                      [--out-dir benchmarks/results] [--cfg-options k=v ...]
+    python tools/benchmark.py CONFIG --flops
 
 Each mode runs in its own process (clean peak memory): the model of CONFIG (the UDA wrapper with
 teacher and ImageNet model) and its optimiser are built, ``--warmup`` training steps run untimed,
@@ -11,19 +12,26 @@ of random 32x32 blocks of 19 classes; data loading is not timed; the weights are
 initialised, so no ImageNet checkpoint is needed). Then whole-image inference of the
 student on an image of the test pipeline's size. Modes (``mmseg.apis.speed_options``):
 
-- ``reference``: float32, explicit attention, the EMA loop over parameters, AdamW's loop over
-  parameters, every log value and the NaN check read on the host every iteration (what mmengine's
-  stock RuntimeInfoHook and a per-iteration check do);
+- ``reference``: the original DAFormer's step, the stand-in for the original code on a GPU: float32,
+  explicit attention, the EMA loop over parameters, AdamW's loop over parameters, every log value
+  and the NaN check read on the host every iteration (what mmengine's stock RuntimeInfoHook and a
+  per-iteration check do), and the original's host work that our DACS leaves out
+  (:func:`emulate_original`);
 - ``fast``: SDPA attention, multi-tensor EMA, fused AdamW, log values kept on the device until the
   log interval, autocast with ``--amp`` (default ``auto``: bfloat16 on CPUs and recent GPUs) and,
   with ``--compile``, ``torch.compile`` of backbone and decoder.
 
 Writes ``<out-dir>/<config name>__<device>[__<non-default settings>].json`` (the modes, with both the
-fast/reference ratio; device, versions, git revision), and with ``--profile`` a torch profiler trace
-per mode beside it. Run it on an otherwise idle machine without ``OMP_WAIT_POLICY=PASSIVE`` (which
-slows every parallel region down).
+fast/reference ratio; device, versions, git revision, the load average before and after), and with
+``--profile`` a torch profiler trace per mode beside it. Run it on an otherwise idle machine without
+``OMP_WAIT_POLICY=PASSIVE`` (which slows every parallel region down).
+
+``--flops`` times nothing: it counts the FLOPs of one training iteration by part on the meta device
+(:mod:`tools.benchmark_flops`) and writes ``<out-dir>/<config name>__flops.json``.
 """
 import argparse
+import contextlib
+import functools
 import json
 import math
 import os
@@ -37,6 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
+from unittest import mock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -56,6 +65,7 @@ from mmseg.engine.mixed_precision_optim_wrapper import AMP_DTYPES  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 from mmseg.utils.label_images import atomic_path  # noqa: E402
+from tools.benchmark_flops import flops_report, print_flops  # noqa: E402
 
 NUM_CLASSES = 19
 LABEL_BLOCK = 32
@@ -71,6 +81,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--amp', choices=AMP_DTYPES + ('none', ), default='auto',
                         help="fast mode's autocast dtype ('none': float32)")
     parser.add_argument('--compile', action='store_true', help='fast mode: torch.compile backbone and decoder')
+    parser.add_argument('--compile-backend', default='inductor',
+                        help="torch.compile backend of --compile ('eager' checks the wiring without compiling)")
+    parser.add_argument('--flops', action='store_true',
+                        help='count the FLOPs of one training iteration by part (meta device), time nothing')
     parser.add_argument('--batch-size', type=int, help="per-iteration batch (default: the config's train batch)")
     parser.add_argument('--crop', type=int, nargs=2, metavar=('H', 'W'), help="default: the config's crop_size")
     parser.add_argument('--test-size', type=int, nargs=2, metavar=('H', 'W'),
@@ -116,19 +130,27 @@ def test_image_size(cfg: Config) -> Tuple[int, int]:
     raise ValueError(f'{cfg.filename}: no Resize scale in the test pipeline; give --test-size H W')
 
 
-def synthetic_batch(batch_size: int, crop: Tuple[int, int], generator: torch.Generator) -> dict:
-    """A UDA training batch: uint8 images, labels of random ``LABEL_BLOCK`` blocks (source only)."""
+def synthetic_batch(batch_size: int, crop: Tuple[int, int], generator: torch.Generator,
+                    pseudo_margins: Optional[List[int]] = None) -> dict:
+    """A UDA training batch: uint8 images, labels of random ``LABEL_BLOCK`` blocks (source only) and,
+    with ``pseudo_margins`` ([top, bottom, left, right], HRDA's ``crop_pseudo_margins``), each target
+    sample's ``valid_pseudo_mask`` of a crop spanning the image height (top and bottom rows 0)."""
     h, w = crop
 
-    def samples(with_label: bool) -> List[SegDataSample]:
+    def samples(source: bool) -> List[SegDataSample]:
         out = []
         for _ in range(batch_size):
             sample = SegDataSample(metainfo=dict(img_shape=crop, ori_shape=crop, pad_shape=crop, flip=False))
-            if with_label:
+            if source:
                 blocks = torch.randint(0, NUM_CLASSES, (1, -(-h // LABEL_BLOCK), -(-w // LABEL_BLOCK)),
                                        generator=generator)
                 label = blocks.repeat_interleave(LABEL_BLOCK, 1).repeat_interleave(LABEL_BLOCK, 2)[:, :h, :w]
                 sample.gt_sem_seg = PixelData(data=label.long())
+            elif pseudo_margins is not None:
+                mask = torch.ones(1, h, w, dtype=torch.uint8)
+                mask[:, :pseudo_margins[0]] = 0
+                mask[:, h - pseudo_margins[1]:] = 0
+                sample.valid_pseudo_mask = PixelData(data=mask)
             out.append(sample)
         return out
 
@@ -176,6 +198,62 @@ def peak_memory_mb(device: torch.device) -> Tuple[float, str]:
     if device.type == 'cuda':
         return torch.cuda.max_memory_allocated(device) / 2**20, 'cuda_max_allocated'
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'process_max_rss'
+
+
+def target_pseudo_margins(cfg: Config) -> Optional[List[int]]:
+    """The ``crop_pseudo_margins`` of the config's UDA target data set (HRDA, MIC), or None."""
+    dataset = cfg.get('train_dataloader', {}).get('dataset', {})
+    target = dataset.get('target') if isinstance(dataset, dict) else None
+    return None if not target else target.get('crop_pseudo_margins')
+
+
+def emulate_original(model, optim_wrapper) -> contextlib.ExitStack:
+    """Give ``model`` (a DACS wrapper) the work of the original DAFormer step (torch 1.7, mmcv 1.x,
+    kornia 0.5.8) that our DACS leaves out; the losses and forwards are the same already.
+
+    - ``_parse_losses`` reads every log value on the host (``.item()``) after each loss, three
+      times a step (source, feature distance, mixed) instead of once after the step;
+    - the pseudo-label weight is read on the host and the pseudo-labels are copied to it
+      (``np.size(np.array(pseudo_label.cpu()))``);
+    - the Gaussian blur of the mixed images uses the full 2-D kernel (51x51 at 512², 103x103 at
+      1024²): kornia 0.5.8 had no separable blur;
+    - ``optimizer.zero_grad()`` fills the gradients with zeros (torch 1.7) instead of freeing them.
+
+    Not emulated: the original's AdamW also walks the teacher's and ImageNet model's parameters
+    (skipping them: no gradient), and its loader hands over float32 images (ours: uint8).
+    Returns the patches as an exit stack that undoes them.
+    """
+    import kornia.filters
+    import numpy as np
+
+    import mmseg.models.uda.dacs as dacs_module
+    if not hasattr(dacs_module, 'pseudo_label_and_weight'):
+        raise RuntimeError('benchmark: mmseg.models.uda.dacs.pseudo_label_and_weight is gone; update '
+                           'emulate_original to where DACS computes its pseudo-labels')
+    parse_losses = model.parse_losses
+
+    def parse_losses_on_host(losses):
+        loss, log_vars = parse_losses(losses)
+        for value in log_vars.values():
+            value.item()
+        return loss, log_vars
+
+    pseudo_labels = dacs_module.pseudo_label_and_weight
+
+    def pseudo_labels_on_host(*args, **kwargs):
+        pseudo = pseudo_labels(*args, **kwargs)
+        np.size(pseudo.label.cpu().numpy())
+        pseudo.fraction.item()
+        return pseudo
+
+    stack = contextlib.ExitStack()
+    for owner, name, value in (
+            (model, 'parse_losses', parse_losses_on_host),
+            (dacs_module, 'pseudo_label_and_weight', pseudo_labels_on_host),
+            (kornia.filters, 'gaussian_blur2d', functools.partial(kornia.filters.gaussian_blur2d, separable=False)),
+            (optim_wrapper, 'zero_grad', functools.partial(optim_wrapper.zero_grad, set_to_none=False))):
+        stack.enter_context(mock.patch.object(owner, name, value))
+    return stack
 
 
 def build(cfg: Config, device: torch.device):
@@ -252,6 +330,8 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
         cfg.merge_from_dict(args.cfg_options)
     amp = None if args.amp == 'none' else args.amp
     apply_speed_mode(cfg, mode, amp=amp, compile_model=args.compile)
+    if cfg.model.get('compile_cfg') is not None:
+        cfg.model.compile_cfg['backend'] = args.compile_backend
     if cfg.get('uda') is not None:
         cfg.uda['work_dir'] = None  # no debug images
     cfg.model['pretrained'] = None  # random initialisation: the cost is the same, no weight file needed
@@ -260,21 +340,26 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
     MMLogger.get_instance(f'benchmark-{mode}', log_level='WARNING')  # no weight-initialisation report
     torch.manual_seed(args.seed)
     model, optim_wrapper = build(cfg, device)
+    emulated = mode == 'reference' and cfg.get('uda') is not None
+    original_work = emulate_original(model, optim_wrapper) if emulated else contextlib.ExitStack()
     batch_size = args.batch_size or cfg.train_dataloader.batch_size
     crop = tuple(args.crop or cfg.crop_size)
     generator = torch.Generator().manual_seed(args.seed)
-    batches = [synthetic_batch(batch_size, crop, generator) for _ in range(args.warmup + args.iters + 3)]
+    margins = target_pseudo_margins(cfg)
+    batches = [synthetic_batch(batch_size, crop, generator, margins) for _ in range(args.warmup + args.iters + 3)]
     log_interval = cfg.default_hooks.get('logger', {}).get('interval', 50)
     reader = LogReader(deferred=mode == 'fast', interval=log_interval)
     profile_path = None
     if args.profile:
         profile_path = Path(args.out_dir) / f'{Path(args.config).stem}__{mode}_trace.json'
         profile_path.parent.mkdir(parents=True, exist_ok=True)
-    train_seconds = time_training(model, optim_wrapper, batches, args.warmup, reader, device, profile_path)
-    memory, memory_kind = peak_memory_mb(device)
-    amp_dtype = getattr(optim_wrapper, 'cast_dtype', None)
-    test_size = tuple(args.test_size or test_image_size(cfg))
-    infer_seconds = time_inference(model, test_size, args.inference_runs, amp_dtype, device)
+    with original_work:
+        train_seconds = time_training(model, optim_wrapper, batches, args.warmup, reader, device, profile_path)
+        load_after_training = os.getloadavg()
+        memory, memory_kind = peak_memory_mb(device)
+        amp_dtype = getattr(optim_wrapper, 'cast_dtype', None)
+        test_size = tuple(args.test_size or test_image_size(cfg))
+        infer_seconds = time_inference(model, test_size, args.inference_runs, amp_dtype, device)
     train_ms = summarise(train_seconds)
     return dict(
         mode=mode,
@@ -282,13 +367,14 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
                       fused_ema=cfg.get('uda', {}).get('fused_ema', True),
                       optimizer=dict(cfg.optim_wrapper.optimizer), amp_dtype=str(amp_dtype).replace('torch.', '')
                       if amp_dtype else 'float32', compile=bool(args.compile and mode == 'fast'),
-                      host_log_every_iteration=mode == 'reference'),
+                      compile_backend=args.compile_backend if args.compile and mode == 'fast' else None,
+                      host_log_every_iteration=mode == 'reference', original_host_work=emulated),
         batch_size=batch_size, crop=list(crop), warmup=args.warmup, iters=args.iters,
         train_ms_per_iter=train_ms,
         train_pairs_per_s=1000 * batch_size / train_ms['median'],
         peak_memory_mb=memory, peak_memory_kind=memory_kind,
         inference_size=list(test_size), inference_ms_per_image=summarise(infer_seconds),
-        trace=str(profile_path) if profile_path else None)
+        load_average_after_training=list(load_after_training), trace=str(profile_path) if profile_path else None)
 
 
 def environment(device: torch.device, threads: int) -> dict:
@@ -309,6 +395,7 @@ def child_command(args: argparse.Namespace, mode: str, result_file: str) -> List
         if value:
             command += [flag, *map(str, value)]
     command += ['--compile'] * args.compile + ['--profile'] * args.profile
+    command += ['--compile-backend', args.compile_backend]
     if args.cfg_options:
         command += ['--cfg-options'] + [f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
                                         for k, v in args.cfg_options.items()]
@@ -319,7 +406,8 @@ def variant(args: argparse.Namespace) -> str:
     """File-name suffix of the non-default settings (none for both modes with the default autocast)."""
     parts = [args.mode] if args.mode != 'both' else []
     parts += [f'amp-{args.amp}'] if args.amp != 'auto' else []
-    parts += ['compile'] if args.compile else []
+    parts += ['compile' + ('' if args.compile_backend == 'inductor' else f'-{args.compile_backend}')] \
+        if args.compile else []
     parts += [f'{args.threads}threads'] if args.threads else []
     return ''.join(f'__{part}' for part in parts)
 
@@ -328,14 +416,46 @@ def slug(text: str) -> str:
     return re.sub(r'[^A-Za-z0-9]+', '-', text).strip('-').lower()
 
 
+def write_json(path: Path, record: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = atomic_path(path)
+    tmp_out.write_text(json.dumps(record, indent=2) + '\n')
+    os.replace(tmp_out, path)
+
+
+def count_flops(args: argparse.Namespace) -> dict:
+    """``--flops``: the FLOP report of one training iteration of the config, printed and written."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    DefaultScope.get_instance('benchmark-flops', scope_name='mmseg')
+    MMLogger.get_instance('benchmark-flops', log_level='WARNING')
+    batch_size = args.batch_size or cfg.train_dataloader.batch_size
+    crop = tuple(args.crop or cfg.crop_size)
+    batch = synthetic_batch(batch_size, crop, torch.Generator().manual_seed(args.seed), target_pseudo_margins(cfg))
+    test_size = tuple(args.test_size or test_image_size(cfg))
+    config = os.path.relpath(Path(args.config).resolve(), REPO_ROOT)
+    report = dict(config=config, batch_size=batch_size, crop=list(crop), torch=torch.__version__,
+                  git_revision=git_revision(), date=time.strftime('%Y-%m-%d %H:%M:%S'),
+                  flops=flops_report(cfg, batch, batch_size, crop, test_size))
+    out = Path(args.out_dir) / f'{Path(args.config).stem}__flops.json'
+    write_json(out, report)
+    print_flops(config, report['flops'])
+    print(f'benchmark: wrote {out}')
+    return report
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if not Path(args.config).is_file():
         raise SystemExit(f'benchmark: config {args.config} does not exist')
+    if args.flops:
+        return count_flops(args)
     if args.result_file:
         record = run_mode(args, args.mode)
         Path(args.result_file).write_text(json.dumps(record))
         return record
+    load_at_start = os.getloadavg()
     modes = SPEED_MODES if args.mode == 'both' else (args.mode, )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -348,7 +468,10 @@ def main(argv=None) -> dict:
             results[mode] = json.loads(Path(result_file).read_text())
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     report = dict(config=os.path.relpath(Path(args.config).resolve(), REPO_ROOT),
-                  environment=environment(device, args.threads or torch.get_num_threads()), modes=results)
+                  environment=dict(environment(device, args.threads or torch.get_num_threads()),
+                                   load_average_at_start=list(load_at_start),
+                                   load_average_at_end=list(os.getloadavg())),
+                  modes=results)
     if len(results) == 2:
         report['fast_over_reference'] = dict(
             train_ms_per_iter=results['fast']['train_ms_per_iter']['median'] /
@@ -357,9 +480,7 @@ def main(argv=None) -> dict:
             results['reference']['inference_ms_per_image']['median'],
             peak_memory=results['fast']['peak_memory_mb'] / results['reference']['peak_memory_mb'])
     out = Path(args.out_dir) / f'{Path(args.config).stem}__{slug(report["environment"]["device"])}{variant(args)}.json'
-    tmp_out = atomic_path(out)
-    tmp_out.write_text(json.dumps(report, indent=2) + '\n')
-    os.replace(tmp_out, out)
+    write_json(out, report)
     print_table(report)
     print(f'benchmark: wrote {out}')
     return report
@@ -372,6 +493,9 @@ def print_table(report: dict) -> None:
         t = r['train_ms_per_iter']
         print(f"{mode:<10} {t['median']:>8.1f} ({t['q1']:.1f}-{t['q3']:.1f}){'':<12} {r['train_pairs_per_s']:>8.2f} "
               f"{r['peak_memory_mb']:>9.0f} {r['inference_ms_per_image']['median']:>13.1f}")
+    env = report['environment']
+    print(f"load average (1, 5, 15 min) at start {', '.join(f'{x:.2f}' for x in env['load_average_at_start'])}, "
+          f"at end {', '.join(f'{x:.2f}' for x in env['load_average_at_end'])}")
     if 'fast_over_reference' in report:
         ratio = report['fast_over_reference']
         print(f"fast / reference: training {ratio['train_ms_per_iter']:.2f}x, inference "
