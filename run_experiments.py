@@ -1,16 +1,19 @@
 """Launch experiments as the reference does.
 
-    python run_experiments.py --exp ID [--seeds S ...] [--dry-run] [--startup-test] [--debug]
+    python run_experiments.py --exp ID [--seeds S ...] [--dry-run] [--startup-test] [--debug] [--iters N]
                               [--data synth [--synth-data-dir DIR]] [--jobs N | --gpus N] [--amp]
-    python run_experiments.py --config CFG [--debug] [--startup-test] [--work-dir DIR] [--resume [CKPT]]
-                              [--gpus N] [--amp]
+                              [--cfg-options k=v ...]
+    python run_experiments.py --config CFG [--debug] [--startup-test] [--iters N] [--work-dir DIR] [--resume [CKPT]]
+                              [--gpus N] [--amp] [--cfg-options k=v ...]
     python run_experiments.py --resume RUN_DIR_OR_CKPT [--work-dir DIR] [--cfg-options k=v ...]
 
 ``--config CFG`` starts a new run: it writes a config that inherits CFG, names the run
-(``<yymmdd_HHMM>_<name>_<uuid5>``) and carries the ``--debug`` / ``--startup-test`` overrides, to
-``configs/generated/local-<exp>[-startup]/<run>.py``, then trains it with ``tools/train.py`` in the
-run directory ``work_dirs/local-<exp>[-startup]/<run>/`` (or ``--work-dir``). The generated file
-alone reproduces the run.
+(``<yymmdd_HHMM>_<name>_<uuid5>``) and carries every override (``--iters``, ``--cfg-options``, ``--amp``,
+``--debug``, ``--startup-test``), to ``configs/generated/local-<exp>[-startup]/<run>.py``, then trains it with
+``tools/train.py`` in the run directory ``work_dirs/local-<exp>[-startup]/<run>/`` (or ``--work-dir``). The
+generated file alone reproduces the run. ``--iters N`` trains N iterations with the schedule following:
+warm-up and poly decay, evaluation, checkpoint and debug-image intervals are scaled by N / the config's
+length (``mmseg.apis.schedule_scaling``; a schedule it cannot scale is refused, naming what to set).
 
 ``--exp ID`` expands experiment ID of ``experiments.py`` into one config per run (all seeds, or
 ``--seeds``; ``--startup-test`` keeps seed 0 as the reference), writes them to
@@ -27,9 +30,9 @@ embedded synthetic pair (``experiments.on_synthetic_pair``: 128x128 crops, no Im
 ``--resume`` continues a run:
 - ``--resume RUN_DIR`` (or ``--resume RUN_DIR/iter_N.pth``) without ``--config`` trains the config
   that the run dumped into RUN_DIR (``RUN_DIR/<RUN_DIR name>.py``, see ``mmseg.apis.run_dir``) further, in
-  RUN_DIR (or ``--work-dir``), from RUN_DIR's latest checkpoint (or the one given). Raise the
-  iteration count with ``--cfg-options train_cfg.max_iters=N param_scheduler.0.max_iters=N
-  param_scheduler.0.end=N``.
+  RUN_DIR (or ``--work-dir``), from RUN_DIR's latest checkpoint (or the one given). ``--cfg-options
+  train_cfg.max_iters=N`` extends it: the schedule follows N as with ``--iters`` (``tools/train.py``), and
+  the restored schedulers take the new lengths (``ScheduleLengthHook``).
 - ``--config CFG --resume [CKPT]`` starts a new generated run that resumes from CKPT (a checkpoint or
   a run directory's latest), or, without CKPT, from the latest checkpoint in its own work dir (with
   ``--work-dir`` pointing at an existing run).
@@ -43,6 +46,7 @@ embedded synthetic pair (``experiments.on_synthetic_pair``: 128x128 crops, no Im
 none), no final checkpoint, log level ERROR.
 """
 import argparse
+import copy
 import os
 import subprocess
 import sys
@@ -52,7 +56,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 REPO_ROOT = Path(__file__).resolve().parent
 CONFIG_ROOT = REPO_ROOT / 'configs'
@@ -60,6 +64,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import experiments  # noqa: E402
 from mmseg.apis.run_dir import find_run_config, latest_checkpoint  # noqa: E402
+from mmseg.apis.schedule_scaling import ScheduleScalingError, schedule_overrides  # noqa: E402
+from mmseg.apis.speed_options import enable_amp  # noqa: E402
 from mmseg.engine.mixed_precision_optim_wrapper import AMP_DTYPES  # noqa: E402
 from tools import train  # noqa: E402
 
@@ -142,6 +148,44 @@ def write_config(out_file: Path, header: str, bases: List[str], entries: dict) -
     tmp.replace(out_file)
 
 
+def parse_cfg_options(options: List[str]) -> dict:
+    """``['key=value', ...]`` as ``tools/train.py --cfg-options`` reads them (mmengine's ``DictAction``)."""
+    parsed = argparse.Namespace()
+    DictAction(option_strings=[], dest='cfg_options')(None, parsed, options)
+    return parsed.cfg_options
+
+
+def run_overrides(cfg: Config, iters: Optional[int] = None, cfg_options: Optional[List[str]] = None,
+                  amp: Optional[str] = None, debug: bool = False, startup_test: bool = False) -> dict:
+    """Every override of a new run as config entries, so that the generated file alone reproduces it:
+    ``--iters N`` (or ``train_cfg.max_iters=N`` among the options) with the schedule that follows it
+    (``mmseg.apis.schedule_scaling``), the ``--cfg-options`` (their top-level keys written whole), ``--amp``,
+    then the ``--debug`` / ``--startup-test`` overrides. ``ValueError`` for a schedule that cannot follow."""
+    options = parse_cfg_options(cfg_options) if cfg_options else {}
+    max_iters = options.get('train_cfg.max_iters', iters)
+    if iters is not None and max_iters != iters:
+        raise ValueError(f'--iters {iters} and --cfg-options train_cfg.max_iters={max_iters} disagree')
+    flat = dict(schedule_overrides(cfg, max_iters, explicit=options)[0]) if max_iters is not None else {}
+    flat.update(options)
+    merged = copy.deepcopy(cfg)
+    merged.merge_from_dict(flat)
+    if amp is not None:
+        enable_amp(merged, amp)
+        flat['optim_wrapper'] = None
+    entries = {key: merged[key] for key in dict.fromkeys(k.split('.')[0] for k in flat)}
+    return _merge({key: _plain(value) for key, value in entries.items()},
+                  flag_overrides(merged, debug, startup_test))
+
+
+def _plain(value):
+    """ConfigDicts (and lists of them) as plain dicts."""
+    if hasattr(value, 'to_dict'):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
 def flag_overrides(cfg: Config, debug: bool, startup_test: bool) -> dict:
     """The ``--debug`` / ``--startup-test`` overrides for ``cfg``."""
     overrides = {}
@@ -185,29 +229,42 @@ def run_identity(exp_name: str, name: str, gen_root: Path, work_root: Path,
 
 
 def generate_run_config(config: str, gen_root: Path, work_root: Path, *, debug: bool = False,
-                        startup_test: bool = False, work_dir: Optional[str] = None,
-                        machine: str = 'local') -> Path:
-    """Write the run's config (inheriting ``config``, with the debug / startup-test overrides) and
+                        startup_test: bool = False, work_dir: Optional[str] = None, machine: str = 'local',
+                        iters: Optional[int] = None, cfg_options: Optional[List[str]] = None,
+                        amp: Optional[str] = None) -> Path:
+    """Write the run's config (inheriting ``config``, with every override of :func:`run_overrides`) and
     return its path."""
     cfg = Config.fromfile(config)
     exp_name = f'{machine}-{cfg.get("exp", "basic")}' + ('-startup' if startup_test else '')
+    overrides = run_overrides(cfg, iters, cfg_options, amp, debug, startup_test)
     out_file, entries = run_identity(exp_name, cfg.get('name', Path(config).stem), gen_root, work_root, work_dir)
     base = os.path.relpath(Path(config).resolve(), out_file.parent.resolve())
-    flags = ' '.join(flag for flag, on in (('--debug', debug), ('--startup-test', startup_test)) if on)
-    write_config(out_file, f'# Generated by run_experiments.py{" " + flags if flags else ""} from {config}', [base],
-                 dict(entries, **flag_overrides(cfg, debug, startup_test)))
+    write_config(out_file, f'# Generated by {command_line(iters, cfg_options, amp, debug, startup_test)} from {config}',
+                 [base], dict(entries, **overrides))
     return out_file
+
+
+def command_line(iters: Optional[int], cfg_options: Optional[List[str]], amp: Optional[str], debug: bool,
+                 startup_test: bool, prefix: str = 'run_experiments.py') -> str:
+    """The run_experiments.py options that shaped a generated config, for its header line."""
+    parts = [prefix] + (['--iters', str(iters)] if iters is not None else []) + (['--amp', amp] if amp else [])
+    parts += [flag for flag, on in (('--debug', debug), ('--startup-test', startup_test)) if on]
+    parts += ['--cfg-options'] + list(cfg_options) if cfg_options else []
+    return ' '.join(parts)
 
 
 def generate_experiment_configs(exp_id: int, gen_root: Path, work_root: Path, *, seeds: Optional[List[int]] = None,
                                 debug: bool = False, startup_test: bool = False, machine: str = 'local',
-                                data: str = 'benchmark', synth_data_dir: Optional[Path] = None) -> List[Path]:
+                                data: str = 'benchmark', synth_data_dir: Optional[Path] = None,
+                                iters: Optional[int] = None, cfg_options: Optional[List[str]] = None,
+                                amp: Optional[str] = None) -> List[Path]:
     """Write the configs of experiment ``exp_id`` (``experiments.py``) to
     ``<gen_root>/local-exp<ID>[-synth][-startup]/``.
 
     ``seeds`` narrows the seeds; ``startup_test`` keeps the seed-0 runs only, as the reference. ``data='synth'``
     puts the runs on the synthetic pair; runs on it read it from ``synth_data_dir`` when given (else
-    ``data/synthetic``).
+    ``data/synthetic``). ``iters``, ``cfg_options`` and ``amp`` are written into every config
+    (:func:`run_overrides`).
     """
     exp_name = f'{machine}-exp{exp_id}' + ('-synth' if data == 'synth' else '') + ('-startup' if startup_test else '')
     paths = []
@@ -218,10 +275,11 @@ def generate_experiment_configs(exp_id: int, gen_root: Path, work_root: Path, *,
         out_file, entries = run_identity(exp_name, cfg['name'], gen_root, work_root, None)
         bases = [os.path.relpath(CONFIG_ROOT / base, out_file.parent.resolve()) for base in cfg['_base_']]
         body = {key: value for key, value in cfg.items() if key not in ('_base_', 'name')}
-        header = f'# Generated by run_experiments.py --exp {exp_id} (experiments.py run {cfg["name"]})'
+        options = command_line(iters, cfg_options, amp, debug, startup_test, f'run_experiments.py --exp {exp_id}')
+        header = f'# Generated by {options} (experiments.py run {cfg["name"]})'
         write_config(out_file, header, bases, dict(body, **entries))
         written = Config.fromfile(str(out_file))
-        overrides = flag_overrides(written, debug, startup_test)
+        overrides = run_overrides(written, iters, cfg_options, amp, debug, startup_test)
         if synth_data_dir is not None:
             overrides.update(moved_data_roots(written, synth_data_dir))
         if overrides:
@@ -314,13 +372,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--gen-config-root', default=str(REPO_ROOT / 'configs' / 'generated'), type=Path,
                         help='where generated configs are written')
     parser.add_argument('--work-dir-root', default='work_dirs', type=Path, help='where run directories are made')
-    parser.add_argument('--cfg-options', nargs='+', default=[], help='passed on to tools/train.py')
+    parser.add_argument('--iters', type=int,
+                        help='train N iterations; warm-up, poly decay, evaluation, checkpoint and debug-image '
+                             'intervals follow (written into the generated config)')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='config overrides key=value: written into the generated config (--config, --exp), '
+                             'passed on to tools/train.py with --resume RUN_DIR')
     args = parser.parse_args(argv)
     resume_path = args.resume if args.resume is not RESUME_LATEST else None
     if args.jobs < 1:
         parser.error(f'--jobs {args.jobs}: expected at least 1')
     if args.gpus < 1:
         parser.error(f'--gpus {args.gpus}: expected at least 1')
+    if args.iters is not None and args.iters < 1:
+        parser.error(f'--iters {args.iters}: expected at least 1')
+    if args.iters is not None and (args.startup_test or (args.config is None and args.exp is None)):
+        parser.error('--iters sets the length of a new run (--config, --exp); --startup-test has its own 2 iterations, '
+                     'and a resumed run takes --cfg-options train_cfg.max_iters=N')
     if args.gpus > 1 and args.jobs > 1:
         parser.error('--gpus N gives each run N processes: run them one at a time (--jobs 1)')
     if args.exp is not None:
@@ -350,25 +418,29 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    options = (['--amp', args.amp] if args.amp else []) + (['--cfg-options'] + args.cfg_options
-                                                             if args.cfg_options else [])
     if args.exp is not None:
-        main_experiment(args, options)
+        main_experiment(args)
         return
     if args.config is None:
+        options = (['--amp', args.amp] if args.amp else []) + (['--cfg-options'] + args.cfg_options
+                                                                 if args.cfg_options else [])
         work_dir = args.work_dir or str(args.resume_from.parent)
         print(f'Resuming {args.run_config} from {args.resume_from} in {work_dir}')
         train_run(args.run_config, ['--work-dir', work_dir, '--resume', str(args.resume_from)] + options, args.gpus)
         return
-    run_config = generate_run_config(args.config, args.gen_config_root, args.work_dir_root, debug=args.debug,
-                                     startup_test=args.startup_test, work_dir=args.work_dir, machine=args.machine)
-    print(f'Run config: {run_config}')
+    try:
+        run_config = generate_run_config(args.config, args.gen_config_root, args.work_dir_root, debug=args.debug,
+                                         startup_test=args.startup_test, work_dir=args.work_dir, machine=args.machine,
+                                         iters=args.iters, cfg_options=args.cfg_options, amp=args.amp)
+    except (ValueError, ScheduleScalingError) as error:
+        raise SystemExit(f'error: {error}') from error
+    print(f'Run config: {run_config}\nRun directory: {Config.fromfile(str(run_config)).work_dir}')
     resume = []
     if args.resume is RESUME_LATEST:
         resume = ['--resume']
     elif args.resume_from is not None:
         resume = ['--resume', str(args.resume_from)]
-    train_run(run_config, resume + options, args.gpus)
+    train_run(run_config, resume, args.gpus)
 
 
 def train_run(config: Path, options: List[str], gpus: int) -> None:
@@ -381,12 +453,13 @@ def train_run(config: Path, options: List[str], gpus: int) -> None:
         raise SystemExit(f'training {config} with {gpus} processes failed (exit {code})')
 
 
-def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
+def main_experiment(args: argparse.Namespace) -> None:
     """``--exp ID``: write the configs, list the members left out, train unless ``--dry-run``."""
     try:
         configs = generate_experiment_configs(args.exp, args.gen_config_root, args.work_dir_root, seeds=args.seeds,
                                               debug=args.debug, startup_test=args.startup_test, machine=args.machine,
-                                              data=args.data, synth_data_dir=args.synth_data_dir)
+                                              data=args.data, synth_data_dir=args.synth_data_dir, iters=args.iters,
+                                              cfg_options=args.cfg_options, amp=args.amp)
     except (ValueError, NotImplementedError) as error:
         raise SystemExit(f'error: --exp {args.exp}: {error}') from error
     for name, missing in experiments.UNSUPPORTED_MEMBERS.get(args.exp, []):
@@ -397,7 +470,7 @@ def main_experiment(args: argparse.Namespace, options: List[str]) -> None:
         return
     if args.data == 'synth' or args.synth_data_dir is not None:
         check_synthetic_data(args.synth_data_dir or REPO_ROOT / SYNTHETIC_DATA_ROOT)
-    failed = [(config, code) for config, code in run_experiment(configs, options, args.jobs, args.gpus) if code != 0]
+    failed = [(config, code) for config, code in run_experiment(configs, [], args.jobs, args.gpus) if code != 0]
     print(f'{len(configs) - len(failed)} of {len(configs)} runs finished')
     if failed:
         raise SystemExit('failed runs:\n' + '\n'.join(f'  {config} (exit {code})' for config, code in failed))

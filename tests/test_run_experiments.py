@@ -260,7 +260,10 @@ def test_gpus_trains_under_torchrun_and_amp_reaches_train_py(tmp_path, monkeypat
     monkeypatch.setattr(run_experiments.train, 'main', calls.append)
     run_experiments.main(['--config', str(GTA_FINAL), '--amp', '--cfg-options', 'train_cfg.max_iters=3',
                           *roots(tmp_path)])
-    assert calls[0][1:] == ['--amp', 'auto', '--cfg-options', 'train_cfg.max_iters=3']
+    assert calls[0][1:] == []  # every override is in the generated config
+    generated = Config.fromfile(calls[0][0])
+    assert (generated.optim_wrapper.type, generated.optim_wrapper.dtype) == ('MixedPrecisionOptimWrapper', 'auto')
+    assert generated.train_cfg.max_iters == generated.param_scheduler[0].end == 3
     for bad in (['--exp', '200', '--gpus', '2', '--jobs', '2'], ['--exp', '200', '--gpus', '0'],
                 ['--config', str(GTA_FINAL), '--amp', 'fp8']):
         with pytest.raises(SystemExit):

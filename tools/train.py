@@ -21,6 +21,7 @@ import mmseg.datasets  # noqa: E402,F401  (registers data sets and transforms)
 import mmseg.engine  # noqa: E402,F401  (compat fixes, optimiser constructor, schedulers)
 import mmseg.evaluation  # noqa: E402,F401
 import mmseg.models  # noqa: E402,F401
+from mmseg.apis.schedule_scaling import ScheduleScalingError, schedule_overrides  # noqa: E402
 from mmseg.apis.speed_options import enable_amp  # noqa: E402
 from mmseg.apis.train_config import runner_config  # noqa: E402
 from mmseg.engine.mixed_precision_optim_wrapper import AMP_DTYPES  # noqa: E402
@@ -49,7 +50,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     """The config file with the command-line overrides applied."""
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        cfg.merge_from_dict(dict(following_max_iters(cfg, args.cfg_options, resume=args.resume is not None),
+                                 **args.cfg_options))
     if args.work_dir:
         cfg.work_dir = args.work_dir
     if args.seed is not None or args.deterministic:
@@ -65,6 +67,25 @@ def config_from_args(args: argparse.Namespace) -> Config:
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
+
+
+def following_max_iters(cfg: Config, cfg_options: dict, resume: bool) -> dict:
+    """With ``train_cfg.max_iters=N`` among the options: the overrides that let warm-up, poly decay, validation,
+    checkpoint and debug intervals follow (``mmseg.apis.schedule_scaling``; options given explicitly win). On
+    resume, ``ScheduleLengthHook`` gives the restored schedulers these lengths (the checkpoint's would win)."""
+    max_iters = cfg_options.get('train_cfg.max_iters')
+    old = (cfg.get('train_cfg') or {}).get('max_iters')
+    if max_iters is None or max_iters == old:
+        return {}
+    try:
+        overrides, notes = schedule_overrides(cfg, max_iters, explicit=cfg_options)
+    except ScheduleScalingError as error:
+        raise SystemExit(f'error: train_cfg.max_iters={max_iters}: {error}')
+    if resume:
+        hooks = overrides.get('custom_hooks', list(cfg.get('custom_hooks') or []))
+        overrides['custom_hooks'] = list(hooks) + [dict(type='ScheduleLengthHook')]
+    print(f'train_cfg.max_iters {old} -> {max_iters}; the schedule follows: ' + '; '.join(notes[1:]))
+    return overrides
 
 
 def main(argv=None) -> Runner:

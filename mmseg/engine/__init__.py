@@ -5,6 +5,7 @@ from .deferred_runtime_info_hook import DeferredRuntimeInfoHook
 from .invalid_loss_hook import InvalidLossHook
 from .mixed_precision_optim_wrapper import MixedPrecisionOptimWrapper
 from .optimizers import ReferenceOptimWrapperConstructor
+from .schedule_length_hook import ScheduleLengthHook
 from .schedulers import PolyLRWithWarmup
 from .training_state_hook import TrainingStateHook
 from .uda_distributed_data_parallel import UDADistributedDataParallel
@@ -13,5 +14,5 @@ apply_compat()
 
 __all__ = ['AdversarialOptimWrapperConstructor',
            'apply_compat', 'ddp_wrapper_cfg', 'DeferredRuntimeInfoHook', 'init_distributed', 'InvalidLossHook',
-           'MixedPrecisionOptimWrapper', 'PolyLRWithWarmup', 'ReferenceOptimWrapperConstructor', 'TrainingStateHook',
-           'UDADistributedDataParallel']
+           'MixedPrecisionOptimWrapper', 'PolyLRWithWarmup', 'ReferenceOptimWrapperConstructor', 'ScheduleLengthHook',
+           'TrainingStateHook', 'UDADistributedDataParallel']
