@@ -126,13 +126,15 @@ def test_a_beta_without_files_names_it_and_lists_what_is_there(weather):
 def test_a_rain_folder_without_labels_says_what_is_missing(weather, tmp_path):
     root = tmp_path / 'cityscapes'
     shutil.copytree(weather[0] / 'leftImg8bit_rain', root / 'leftImg8bit_rain')
-    with pytest.raises(FileNotFoundError, match=r"label folder .*gtFine/train' does not exist.*gtFine folder"):
+    with pytest.raises(FileNotFoundError, match=r"label folder .*gtFine/train' does not exist.*Expected layout: data/"
+                                                r"cityscapes/leftImg8bit_rain/.*gtFine_labelTrainIds.png"):
         rain(root)
     (root / 'gtFine' / 'train' / 'aachen').mkdir(parents=True)
     shutil.copy(weather[0] / 'gtFine' / 'train' / 'aachen' / 'aachen_000000_000019_gtFine_labelTrainIds.png',
                 root / 'gtFine' / 'train' / 'aachen')
-    with pytest.raises(FileNotFoundError, match=r"bochum_000000_000313_leftImg8bit_rain_alpha_.*pattern_\d.png' has no "
-                                                r"label: .*bochum_000000_000313_gtFine_labelTrainIds.png'"):
+    with pytest.raises(FileNotFoundError, match=r"4 of 8 images have no label file in .*gtFine/train'.*first: '.*bochum"
+                                                r"_000000_000313_gtFine_labelTrainIds.png' for image '.*bochum_000000_"
+                                                r"000313_leftImg8bit_rain_alpha_.*_pattern_\d.png'"):
         rain(root)
 
 

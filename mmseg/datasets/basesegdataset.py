@@ -115,6 +115,11 @@ class BaseSegDataset(BaseDataset):
             files.sort()
         return [f[:-len(self.img_suffix)] for f in files]
 
+    def _label_name(self, name: str) -> str:
+        """The name of an image's label (the path below the label folder without ``seg_map_suffix``): the image's
+        name by default; a data set of several renderings per labelled frame maps them to the frame."""
+        return name
+
     def load_data_list(self) -> List[dict]:
         """One ``dict(img_path, seg_map_path, seg_fields=[])`` per image (no ``seg_map_path`` without labels)."""
         name = type(self).__name__
@@ -137,7 +142,7 @@ class BaseSegDataset(BaseDataset):
         for stem in self._image_names(img_dir):
             data_info = dict(img_path=osp.join(img_dir, stem + self.img_suffix), seg_fields=[])
             if seg_dir is not None:
-                data_info['seg_map_path'] = osp.join(seg_dir, stem + self.seg_map_suffix)
+                data_info['seg_map_path'] = osp.join(seg_dir, self._label_name(stem) + self.seg_map_suffix)
                 if not osp.isfile(data_info['seg_map_path']):
                     missing.append(data_info)
             if depth_dir is not None:

@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from mmengine.logging import print_log
 from mmengine.utils import scandir
 
 from .cityscapes import CityscapesDataset
@@ -79,24 +78,37 @@ class CityscapesVariantDataset(CityscapesDataset):
     def _describe_selection(self) -> str:
         return ', '.join(f'{key}={"|".join(f"{v:g}" for v in values)}' for key, values in self.selection.items())
 
-    def _scan(self, img_dir: str) -> List[Tuple[str, str]]:
-        """(image path relative to ``img_dir``, relative path of its clear frame) of the selected images."""
+    def _parse(self, path: str) -> Optional[re.Match]:
+        """The match of a file name of this kind; None for other files; an error for a malformed one."""
+        base = osp.basename(path)
+        if self.MARKER not in base:
+            return None
+        match = self.FILE_PATTERN.fullmatch(base)
+        if match is None:
+            raise ValueError(f'{type(self).__name__}: {path!r} is not a {self.KIND} file name; expected '
+                             f'{self.FILE_PATTERN.pattern} (its clear Cityscapes frame cannot be told)')
+        return match
+
+    def _image_names(self, img_dir: str) -> List[str]:
+        """The selected images below ``img_dir`` (paths without ``.png``); with ``clear_img_dir`` each one's clear
+        frame must exist."""
         name = type(self).__name__
-        files = sorted(scandir(img_dir, '.png', recursive=True)) if self.sort_files else \
-            list(scandir(img_dir, '.png', recursive=True))
+        unsupported = sorted(set(self.data_prefix) - {'img_path', 'seg_map_path'})
+        if unsupported:
+            raise ValueError(f'{name}: data_prefix keys {unsupported} are not supported by the {self.KIND} file list '
+                             '(img_path and seg_map_path are)')
+        files = list(scandir(img_dir, '.png', recursive=True))
+        if self.sort_files:
+            files.sort()
         found, kept = Counter(), []
         for relative in files:
-            base = osp.basename(relative)
-            if self.MARKER not in base:
-                continue
-            match = self.FILE_PATTERN.fullmatch(base)
+            match = self._parse(osp.join(img_dir, relative))
             if match is None:
-                raise ValueError(f'{name}: {osp.join(img_dir, relative)!r} is not a {self.KIND} file name; expected '
-                                 f'{self.FILE_PATTERN.pattern} (its clear Cityscapes frame cannot be told)')
+                continue
             params = {k: v for k, v in match.groupdict().items() if k != 'frame'}
             found[', '.join(f'{k}={v}' for k, v in params.items())] += 1
             if self._selected(params):
-                kept.append((relative, osp.join(osp.dirname(relative), match['frame'])))
+                kept.append(relative[:-len('.png')])
         if not found:
             raise FileNotFoundError(f'{name}: no {self.KIND} images (*{self.MARKER}*.png) below {img_dir!r}. '
                                     f'Expected layout: {self._expected_layout()}')
@@ -104,40 +116,16 @@ class CityscapesVariantDataset(CityscapesDataset):
             available = '; '.join(f'{params} ({count} images)' for params, count in sorted(found.items()))
             raise FileNotFoundError(f'{name}: no {self.KIND} images with {self._describe_selection()} below '
                                     f'{img_dir!r}; the folder has: {available}')
+        if self.clear_img_dir is not None:
+            clear_dir = self._join_root(self.clear_img_dir)
+            for image in kept:
+                clear = osp.join(clear_dir, self._label_name(image) + CLEAR_IMG_SUFFIX)
+                if not osp.isfile(clear):
+                    img_path = osp.join(img_dir, image + '.png')
+                    raise FileNotFoundError(f'{name}: the clear Cityscapes frame of {img_path!r} is absent: {clear!r} '
+                                            '(clear_img_dir)')
         return kept
 
-    def load_data_list(self) -> List[dict]:
-        """One ``dict(img_path, seg_map_path, seg_fields=[])`` per selected image (no ``seg_map_path`` without
-        labels); every label, and with ``clear_img_dir`` every clear frame, must exist."""
-        name = type(self).__name__
-        img_dir = self.data_prefix['img_path']
-        if not osp.isdir(img_dir):
-            raise FileNotFoundError(f'{name}: image folder {img_dir!r} does not exist. '
-                                    f'Expected layout: {self._expected_layout()}')
-        seg_dir = self.data_prefix.get('seg_map_path')
-        if seg_dir is not None and not osp.isdir(seg_dir):
-            raise FileNotFoundError(f'{name}: label folder {seg_dir!r} does not exist (data_prefix seg_map_path, the '
-                                    'Cityscapes gtFine folder of the split; omit it for images without labels). '
-                                    f'Expected layout: {self._expected_layout()}')
-        unsupported = sorted(set(self.data_prefix) - {'img_path', 'seg_map_path'})
-        if unsupported:
-            raise ValueError(f'{name}: data_prefix keys {unsupported} are not supported by the {self.KIND} file list '
-                             '(img_path and seg_map_path are)')
-        clear_dir = None if self.clear_img_dir is None else self._join_root(self.clear_img_dir)
-        data_list = []
-        for relative, frame in self._scan(img_dir):
-            img_path = osp.join(img_dir, relative)
-            if clear_dir is not None and not osp.isfile(osp.join(clear_dir, frame + CLEAR_IMG_SUFFIX)):
-                raise FileNotFoundError(f'{name}: the clear Cityscapes frame of {img_path!r} is absent: '
-                                        f'{osp.join(clear_dir, frame + CLEAR_IMG_SUFFIX)!r} (clear_img_dir)')
-            data_info = dict(img_path=img_path, seg_fields=[])
-            if seg_dir is not None:
-                data_info['seg_map_path'] = osp.join(seg_dir, frame + self.seg_map_suffix)
-                if not osp.isfile(data_info['seg_map_path']):
-                    raise FileNotFoundError(
-                        f'{name}: {img_path!r} has no label: the gtFine label of its clear frame, '
-                        f'{data_info["seg_map_path"]!r}, does not exist (seg_map_suffix {self.seg_map_suffix!r}; '
-                        'convert the labels with `python tools/convert_datasets/cityscapes.py data/cityscapes`)')
-            data_list.append(data_info)
-        print_log(f'{name}: loaded {len(data_list)} images from {img_dir}', logger='current')
-        return data_list
+    def _label_name(self, name: str) -> str:
+        """The clear frame of an image: ``<city>/<frame>`` for ``<city>/<frame>_leftImg8bit_<parameters>``."""
+        return osp.join(osp.dirname(name), self.FILE_PATTERN.fullmatch(osp.basename(name) + '.png')['frame'])
