@@ -46,12 +46,19 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
 - 90: EBDA on Cityscapes -> ACDC (not a reference ID; the EBDA repository runs its final config only):
   the final DAFormer with entropy balancing, batch 1, 8 workers, 50k iterations, evaluation every 2000
   iterations keeping the best-mIoU checkpoint, as configs/ebda/.
+- 91: EBDA's second benchmark, Cityscapes -> Foggy Cityscapes (β 0.02) + Rain Cityscapes (not a reference ID; the
+  EBDA repository has nothing for it): DAFormer and EBDA with the recipe of 90, validation per target, as
+  configs/daformer/ and configs/ebda/ ``cs2foggyrain_*``. With ``data='synth'`` its runs go to the synthetic pair's
+  fog + rain variant.
 - 100: architecture start-up test, target-only, 2 iterations, seed 0.
 - 101: UDA start-up test, every UDA variant on the final DAFormer model, 2 iterations, seed 0.
 - 200: the embedded synthetic pair on CPU (not a reference ID): source-only, DACS, + RCS, + entropy
   balancing, HRDA, MIC and MIC(HRDA) with the tiny DAFormer of configs/synth/ (detail crop 64, MIC blocks of 16,
   ratio 0.7, as configs/synth/). No ImageNet feature distance: the tiny model has no ImageNet weights, so FD
   would pull the features towards a random initialisation.
+- 201: the fog + rain variant of the synthetic pair (not a reference ID): DACS + RCS and EBDA (DACS + RCS + entropy
+  balancing with the reference's second forward) of ID 200 with the synthetic Foggy (β 0.02) + Rain targets, as
+  configs/synth/synth_gta2foggyrain_*.py.
 
 Members whose architecture or backbone does not exist yet (ResNet, DeepLabV2, UperNet, ...) are left out
 of the generated list and listed in :data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members (1-4, 41, 81) are listed in
@@ -107,6 +114,10 @@ SYNTHETIC_RCS_MIN_PIXELS = 30
 SYNTHETIC_TARGET_ONLY_DATASET = '_base_/datasets/synthetic_cityscapes_128x128.py'
 # Data loader processes per run on the synthetic pair, where the reference's 4 (or 8) only add start-up time.
 SYNTHETIC_MAX_WORKERS = 2
+# The multi-target benchmark of Foggy + Rain Cityscapes; with the synthetic pair's targets it keeps its name (the
+# synthetic pair renders fog and rain of its target, uda_synthetic_gta_to_foggyrain_128x128.py).
+FOG_RAIN = 'foggyrain'
+SYNTHETIC_TARGETS = ('cityscapes', FOG_RAIN)
 DATA_CHOICES = ('benchmark', 'synth')
 
 # (architecture, backbone) -> model base file. SegFormer on MiT-B3/B4 uses the B5 file with another
@@ -569,6 +580,13 @@ FINAL_HRDA = Run('hrda1-512-0.1_daformer_sepaspp', 'mitb5', 'dacs_a999_fdthings'
 FINAL_MIC_HRDA = replace(FINAL_HRDA, mask=Mask('separatetrgaug', 64, 0.7))
 # MIC(DAFormer) at 512x512 (MIC Table 1, as configs/mic/gta2cs_mic_daformer.py): blocks of 32.
 FINAL_MIC_DAFORMER = replace(FINAL_DAFORMER, workers=1, gpu_model=RTX_2080_TI, mask=Mask('separatetrgaug', 32, 0.7))
+# EBDA's recipe (batch 1, 8 workers, 50k iterations, evaluation every 2000 keeping the best mIoU) on Cityscapes.
+EBDA_RECIPE = replace(FINAL_DAFORMER, uda='dacs_a999_fdthings_eb', source='cityscapes', batch_size=1, workers=8,
+                      iters=50000, val_interval=2000, save_best=True)
+# DACS on the embedded synthetic pair (configs/synth/): the tiny DAFormer from scratch, 2000 iterations of batch 8.
+SYNTHETIC_DACS = Run('daformer_conv1', 'mit_tiny', 'dacs', source=SYNTHETIC_SOURCE, crop=SYNTHETIC_CROP, lr=6e-4,
+                     schedule='synth_adamw_2k', pmult=False, iters=2000, batch_size=8, workers=1, val_interval=2000,
+                     runtime='synth_runtime', rcs_min_pixels=SYNTHETIC_RCS_MIN_PIXELS)
 
 
 def with_seeds(members: Sequence[Run]) -> List[Run]:
@@ -705,8 +723,14 @@ def mic_supervised() -> List[Run]:
 
 def ebda_acdc() -> List[Run]:
     """90: EBDA on Cityscapes -> ACDC, as configs/ebda/ (batch 1, 8 workers, 50k iterations, best mIoU)."""
-    return with_seeds([replace(FINAL_DAFORMER, uda='dacs_a999_fdthings_eb', source='cityscapes', target='acdc',
-                               batch_size=1, workers=8, iters=50000, val_interval=2000, save_best=True)])
+    return with_seeds([replace(EBDA_RECIPE, target='acdc')])
+
+
+def ebda_fog_rain() -> List[Run]:
+    """91: DAFormer and EBDA on Cityscapes -> Foggy + Rain Cityscapes, both with EBDA's recipe (configs/daformer/ and
+    configs/ebda/ cs2foggyrain_*)."""
+    ebda = replace(EBDA_RECIPE, target=FOG_RAIN)
+    return with_seeds([replace(ebda, uda='dacs_a999_fdthings'), ebda])
 
 
 # The architectures of the reference's tables 1-3 and 7 (spec §10.2: 22 in the reference's list).
@@ -748,9 +772,7 @@ def uda_startup_test() -> List[Run]:
 def synthetic_benchmark() -> List[Run]:
     """200: the embedded synthetic pair on CPU (configs/synth/): source-only, DACS, + RCS, + entropy balancing,
     HRDA, MIC and MIC(HRDA) (the last three with RCS)."""
-    synth = Run('daformer_conv1', 'mit_tiny', 'dacs', source=SYNTHETIC_SOURCE, crop=SYNTHETIC_CROP, lr=6e-4,
-                schedule='synth_adamw_2k', pmult=False, iters=2000, batch_size=8, workers=1, val_interval=2000,
-                runtime='synth_runtime', rcs_min_pixels=SYNTHETIC_RCS_MIN_PIXELS)
+    synth = SYNTHETIC_DACS
     rcs = replace(synth, rcs_T=0.01)
     hrda = replace(rcs, architecture='hrda1-64-0.1_daformer_conv1', inference='slide')
     mask = Mask('separatetrgaug', 16, 0.7)
@@ -763,6 +785,13 @@ def synthetic_benchmark() -> List[Run]:
         replace(rcs, mask=mask),
         replace(hrda, mask=mask),
     ])
+
+
+
+def synthetic_fog_rain() -> List[Run]:
+    """201: DACS + RCS and EBDA (DACS + RCS + entropy balancing) on the synthetic pair's fog + rain variant."""
+    rcs = replace(SYNTHETIC_DACS, target=FOG_RAIN, rcs_T=0.01)
+    return with_seeds([rcs, replace(rcs, uda='dacs_eb')])
 
 
 EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
@@ -781,9 +810,11 @@ EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
     84: mic_block_study,
     85: mic_supervised,
     90: ebda_acdc,
+    91: ebda_fog_rain,
     100: architecture_startup_test,
     101: uda_startup_test,
     200: synthetic_benchmark,
+    201: synthetic_fog_rain,
 }
 # The components of the DeepLabV2 comparisons of HRDA / MIC: DeepLabV2-R101 alone and inside HRDA, AdvSeg and
 # MinEnt, trained with SGD on colour-augmented ("CAug") source data.
@@ -824,11 +855,13 @@ def scaled_architecture(architecture: str, scale: float) -> str:
 
 def on_synthetic_pair(run: Run) -> Run:
     """``run`` with the embedded synthetic pair as data (``--data synth``): any source and target become the
-    synthetic GTA -> Cityscapes pair with 128x128 crops; HRDA detail crops, synchronised crops and MIC blocks
-    scale with the crop (see the module docstring); rare class sampling thresholds for its image size, at most
-    :data:`SYNTHETIC_MAX_WORKERS` loader processes; model, UDA method and schedule stay."""
+    synthetic GTA -> Cityscapes pair with 128x128 crops (a Foggy + Rain target its fog + rain variant); HRDA detail
+    crops, synchronised crops and MIC blocks scale with the crop (see the module docstring); rare class sampling
+    thresholds for its image size, at most :data:`SYNTHETIC_MAX_WORKERS` loader processes; model, UDA method and
+    schedule stay."""
     scale = crop_size(SYNTHETIC_CROP)[0] / crop_size(run.crop)[0]
-    return replace(run, source=SYNTHETIC_SOURCE, target='cityscapes', crop=SYNTHETIC_CROP,
+    target = run.target if run.target in SYNTHETIC_TARGETS else 'cityscapes'
+    return replace(run, source=SYNTHETIC_SOURCE, target=target, crop=SYNTHETIC_CROP,
                    architecture=scaled_architecture(run.architecture, scale),
                    sync_crop=run.sync_crop and scaled_size(run.sync_crop, scale),
                    mask=run.mask and replace(run.mask, block_size=scaled_size(run.mask.block_size, scale)),
