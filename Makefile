@@ -6,6 +6,8 @@
 #               the oracle, evaluate each, write work_dirs/synth_benchmark/ (results.json, table, figures).
 #               make run DATA_SEED=1 SEEDS="0 1 2 3 4" for another data draw and five training seeds.
 # make smoke:   install when needed, then a 30-second fit of the final DAFormer decoder on a fixed batch.
+# make device-wheels: the wheels of what tools/benchmark.py needs beyond the GPU machine's image, into .whl/
+#               (from PyPI; benchmarks/device-wheels.txt locks them), for tools/device_bench.sh there.
 ifdef VIRTUAL_ENV
 ENV_DIR := $(VIRTUAL_ENV)
 else
@@ -19,7 +21,7 @@ DATA_SEED ?= 0
 SEEDS ?= 0
 JOBS ?= 2
 
-.PHONY: install test run smoke golden clean
+.PHONY: install test run smoke golden clean device-wheels
 
 install: $(STAMP)
 
@@ -41,6 +43,9 @@ run: install
 
 smoke: install
 	$(PY) tools/smoke_run.py
+
+device-wheels: install
+	$(PY) tools/device_wheels.py download --dest .whl
 
 clean:
 	rm -rf work_dirs/smoke .pytest_cache

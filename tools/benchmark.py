@@ -328,6 +328,7 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    torch.backends.cudnn.benchmark = bool(cfg.get('env_cfg', {}).get('cudnn_benchmark', False))  # as the Runner
     amp = None if args.amp == 'none' else args.amp
     apply_speed_mode(cfg, mode, amp=amp, compile_model=args.compile)
     if cfg.model.get('compile_cfg') is not None:
@@ -368,7 +369,8 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
                       optimizer=dict(cfg.optim_wrapper.optimizer), amp_dtype=str(amp_dtype).replace('torch.', '')
                       if amp_dtype else 'float32', compile=bool(args.compile and mode == 'fast'),
                       compile_backend=args.compile_backend if args.compile and mode == 'fast' else None,
-                      host_log_every_iteration=mode == 'reference', original_host_work=emulated),
+                      host_log_every_iteration=mode == 'reference', original_host_work=emulated,
+                      cudnn_benchmark=torch.backends.cudnn.benchmark),
         batch_size=batch_size, crop=list(crop), warmup=args.warmup, iters=args.iters,
         train_ms_per_iter=train_ms,
         train_pairs_per_s=1000 * batch_size / train_ms['median'],
