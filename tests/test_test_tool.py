@@ -229,8 +229,8 @@ def test_checkpoint_of_another_model_lists_missing_and_unexpected_keys(tmp_path)
 
 def test_argument_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        test_tool.main(['cfg.py', 'ckpt.pth'])
-    assert 'at least one of' in capsys.readouterr().err
+        test_tool.main(['cfg.py', 'ckpt.pth', '--out', 'results.json'])
+    assert '--out is the folder of the predicted label maps' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         test_tool.main(['cfg.py', 'ckpt.pth', '--test-set', '--eval', 'mIoU'])
     assert 'no labels' in capsys.readouterr().err

@@ -99,7 +99,7 @@ def test_hrda_out_needs_an_hrda_model_and_att_only_writes_images(tmp_path, capsy
     run = our_run_dir(tmp_path)
     with pytest.raises(ValueError, match='--hrda-out LR needs an HRDA model'):
         test_tool.main([str(run), '--eval', 'mIoU', '--hrda-out', 'LR'])
-    for extra in (['--eval', 'mIoU', '--show-dir', 'x'], ['--out', 'x.json']):
+    for extra in (['--eval', 'mIoU', '--show-dir', 'x'], ['--out', 'x'], ['--show-dir', 'x', '--tta']):
         with pytest.raises(SystemExit):
             test_tool.main(['cfg.py', 'ckpt.pth', '--hrda-out', 'ATT', *extra])
         assert 'writes attention maps' in capsys.readouterr().err

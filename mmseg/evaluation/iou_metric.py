@@ -179,8 +179,11 @@ class IoUMetric(BaseMetric):
         with_miou16: also report ``mIoU16``, the mean IoU over the 16 Cityscapes classes with SYNTHIA
             labels (all but terrain, truck and train), for SYNTHIA-trained models. When those three
             IoUs are 0, as for a model that never predicts them, it equals the papers' mIoU19 x 19 / 16.
-        collect_device, prefix: see :class:`mmengine.evaluator.BaseMetric`.
+        collect_device, prefix: see :class:`mmengine.evaluator.BaseMetric`; the keys carry no prefix by
+            default (``mIoU``, ``IoU.road``, the reference's log names), without mmengine's warning about it.
     """
+
+    default_prefix = ''
 
     def __init__(self, num_classes: Optional[int] = None, ignore_index: int = 255,
                  iou_metrics: Sequence[str] = ('mIoU',), nan_to_num: Optional[float] = None,

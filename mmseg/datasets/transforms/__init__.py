@@ -10,6 +10,7 @@ Pipelines end with :class:`PackSegInputs`; normalisation and padding are done by
 from .depth_loading import LoadDepthMap
 from .formatting import PackSegInputs
 from .loading import LoadAnnotations, LoadImageFromFile
+from .multi_scale_flip_aug import MultiScaleFlipAug
 from .photometric_distortion import PhotoMetricDistortion
 from .random_crop import RandomCrop
 from .random_flip import RandomFlip
@@ -17,6 +18,6 @@ from .resize import Resize
 from .valid_pseudo_mask import GenerateValidPseudoMask
 
 __all__ = [
-    'GenerateValidPseudoMask', 'LoadAnnotations', 'LoadDepthMap', 'LoadImageFromFile', 'PackSegInputs',
-    'PhotoMetricDistortion', 'RandomCrop', 'RandomFlip', 'Resize'
+    'GenerateValidPseudoMask', 'LoadAnnotations', 'LoadDepthMap', 'LoadImageFromFile', 'MultiScaleFlipAug',
+    'PackSegInputs', 'PhotoMetricDistortion', 'RandomCrop', 'RandomFlip', 'Resize'
 ]
