@@ -5,14 +5,18 @@
     python -m demo.image_demo INPUT RUN_DIR            # config and latest checkpoint found in RUN_DIR
 
 CONFIG is ours (.py) or a JSON config released with the original DAFormer/HRDA/MIC; CHECKPOINT ours or
-the reference's (the student weights are used). INPUT is
+the reference's (the student weights are used). Outputs go to ``--out-dir``; by default to ``<folder>_pred``
+beside the input folder (or beside the folder that holds an input file), so they never land in a data set
+folder. INPUT is
 - an image (.png .jpg .jpeg .bmp .tif .tiff .webp): writes the overlay ``<stem>_pred<ext>`` (the
-  reference's demo) and the train-id label map ``<stem>_labelTrainIds.png`` next to the image, or into
-  ``--out-dir``;
-- a folder: every image in it (recursively, sorted; hidden files skipped) into ``--out-dir`` (default
-  ``<folder>_pred`` beside the folder), keeping the sub-folder structure;
-- a video (.mp4 .avi .mov .mkv): writes ``<stem>_pred.mp4`` (overlay frames, same fps and size, 'mp4v')
-  next to the video or into ``--out-dir``; with ``--save-label-frames`` also one label map per frame,
+  reference's demo) and the train-id label map ``<stem>_labelTrainIds.png``; an image that does not decode
+  completely (truncated, corrupt) is an error naming the file;
+- a folder: every image in it (recursively, sorted; hidden files and the demo's own outputs skipped),
+  keeping the sub-folder structure; an image that cannot be read is reported and skipped, the summary
+  counts the skipped files and the exit status is 1 when there are any;
+- a video (.mp4 .avi .mov .mkv): writes ``<stem>_pred.<webm|mp4>`` (overlay frames, same fps and size) in a
+  codec browsers play when this OpenCV has one (H.264 in .mp4, else VP9 in .webm; ``--video-codec``), else
+  MPEG-4 part 2 ('mp4v'); with ``--save-label-frames`` also one label map per frame,
   ``<stem>_labelTrainIds/<stem>_<frame:06d>_labelTrainIds.png``.
 Overlays are ``image * (1 - opacity) + colour * opacity`` (``--opacity 1``: the palette colours only).
 The palette is the model's (checkpoint meta, else the config's test data set, else Cityscapes) unless
@@ -22,7 +26,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # also runnable as ``python demo/image_demo.py``
@@ -34,6 +38,8 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from PIL import Image  # noqa: E402
+
 from mmseg.apis import find_run_files, inference_model, init_model  # noqa: E402
 from mmseg.datasets import CITYSCAPES_PALETTE  # noqa: E402
 from mmseg.utils.label_images import atomic_path, overlay, write_image, write_label_png  # noqa: E402
@@ -44,10 +50,18 @@ IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
 PALETTES = {'cityscapes': CITYSCAPES_PALETTE}
 DEFAULT_FPS = 25.0  # when the container does not tell
+# (fourcc, container) by preference: browsers play H.264 in MP4 and VP9 in WebM; 'mp4v' plays in desktop players
+VIDEO_CODECS = {'avc1': '.mp4', 'vp09': '.webm', 'mp4v': '.mp4'}
 
 
 class InputError(ValueError):
     """An input the demo cannot use (other than a missing or unreadable file, which raise ``OSError``)."""
+
+
+class FolderResult(NamedTuple):
+    """What folder mode did: the (overlay, label map) paths written and the (image, reason) pairs skipped."""
+    written: List[Tuple[Path, Path]]
+    skipped: List[Tuple[Path, str]]
 
 
 def is_image_file(path: PathLike) -> bool:
@@ -60,9 +74,21 @@ def is_video_file(path: PathLike) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
+def is_demo_output(path: Path) -> bool:
+    """Whether ``path`` is what the demo writes for an image beside it: ``<stem>_pred<ext>`` next to
+    ``<stem><ext>``, or ``<stem>_labelTrainIds.png`` next to an image ``<stem>.*``."""
+    if path.stem.endswith('_pred'):
+        return path.with_name(path.stem[:-len('_pred')] + path.suffix).is_file()
+    if path.name.endswith('_labelTrainIds.png'):
+        stem = path.name[:-len('_labelTrainIds.png')]
+        return any(path.with_name(stem + ext).is_file() for ext in IMAGE_EXTENSIONS)
+    return False
+
+
 def list_images(folder: PathLike, exclude: Optional[PathLike] = None) -> List[Path]:
-    """The images below ``folder`` (recursive, sorted), without hidden files/folders and without anything
-    below ``exclude`` (an output folder inside the input folder)."""
+    """The images below ``folder`` (recursive, sorted), without hidden files/folders, without the demo's own
+    outputs (:func:`is_demo_output`) and without anything below ``exclude`` (an output folder inside the input
+    folder)."""
     folder = Path(folder)
     excluded = Path(exclude).resolve() if exclude is not None else None
     images = []
@@ -70,14 +96,21 @@ def list_images(folder: PathLike, exclude: Optional[PathLike] = None) -> List[Pa
         relative = path.relative_to(folder)
         if any(part.startswith('.') for part in relative.parts) or not is_image_file(path) or not path.is_file():
             continue
-        if excluded is not None and path.resolve().is_relative_to(excluded):
+        if (excluded is not None and path.resolve().is_relative_to(excluded)) or is_demo_output(path):
             continue
         images.append(path)
     return sorted(images)
 
 
 def read_image(path: PathLike) -> np.ndarray:
-    """The image as BGR uint8; ``OSError`` naming the file when it cannot be decoded."""
+    """The image as BGR uint8 (OpenCV, as the test pipeline reads it); ``OSError`` naming the file when it is
+    missing, empty, not an image, or does not decode completely (a truncated file, which OpenCV would fill in
+    silently)."""
+    try:
+        with Image.open(path) as complete:
+            complete.load()  # raises for truncated data
+    except (OSError, SyntaxError, ValueError) as error:
+        raise OSError(f'Cannot read image {path}: {error}') from error
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise OSError(f'Cannot read image {path} (missing, empty or not an image OpenCV can decode)')
@@ -105,9 +138,10 @@ def model_palette(model: nn.Module, palette: Optional[Union[str, Palette]] = Non
 
 
 def image_output_paths(image_path: PathLike, out_dir: Optional[PathLike] = None) -> Tuple[Path, Path]:
-    """(``<stem>_pred<ext>``, ``<stem>_labelTrainIds.png``) in ``out_dir``, default: the image's folder."""
+    """(``<stem>_pred<ext>``, ``<stem>_labelTrainIds.png``) in ``out_dir``, default: ``<folder>_pred`` beside
+    the image's folder."""
     image_path = Path(image_path)
-    folder = Path(out_dir) if out_dir is not None else image_path.parent
+    folder = Path(out_dir) if out_dir is not None else default_out_dir(image_path)
     return folder / f'{image_path.stem}_pred{image_path.suffix}', folder / f'{image_path.stem}_labelTrainIds.png'
 
 
@@ -131,6 +165,13 @@ def default_folder_out_dir(folder: PathLike) -> Path:
     return folder.parent / f'{folder.name}_pred'
 
 
+def default_out_dir(path: PathLike) -> Path:
+    """The default output folder of an input: ``<folder>_pred`` beside a folder, or beside the folder that
+    holds a file."""
+    path = Path(path)
+    return default_folder_out_dir(path if path.is_dir() else path.resolve().parent)
+
+
 def plan_folder(folder: PathLike, out_dir: Optional[PathLike] = None) -> Tuple[Path, List[Path]]:
     """The output folder and the images of ``folder``; ``FileNotFoundError`` without images,
     :class:`InputError` when two images would write the same outputs (same stem, different extensions)."""
@@ -151,16 +192,22 @@ def plan_folder(folder: PathLike, out_dir: Optional[PathLike] = None) -> Tuple[P
 
 
 def predict_folder(model: nn.Module, folder: PathLike, out_dir: Optional[PathLike] = None, opacity: float = 0.5,
-                   palette: Optional[Union[str, Palette]] = None, progress: bool = True) -> List[Tuple[Path, Path]]:
+                   palette: Optional[Union[str, Palette]] = None, progress: bool = True) -> FolderResult:
     """Predict every image below ``folder`` into ``out_dir`` (default ``<folder>_pred``), keeping the
-    sub-folder structure. Returns the (overlay, label map) paths in image order."""
+    sub-folder structure. An image that cannot be read is reported on stderr and skipped. Returns the
+    (overlay, label map) paths in image order and the skipped images with the reason."""
     folder = Path(folder)
     out_dir, images = plan_folder(folder, out_dir)
-    written = []
+    result = FolderResult([], [])
     for path in tqdm(images, desc=f'demo {folder.name or folder}', unit='img', disable=not progress,
                      dynamic_ncols=True):
-        written.append(predict_image(model, path, out_dir / path.relative_to(folder).parent, opacity, palette))
-    return written
+        try:
+            result.written.append(predict_image(model, path, out_dir / path.relative_to(folder).parent, opacity,
+                                                palette))
+        except OSError as error:
+            tqdm.write(f'skipped: {error}', file=sys.stderr)
+            result.skipped.append((path, str(error)))
+    return result
 
 
 def video_label_frame_path(out_dir: PathLike, video_stem: str, index: int) -> Path:
@@ -168,17 +215,35 @@ def video_label_frame_path(out_dir: PathLike, video_stem: str, index: int) -> Pa
     return Path(out_dir) / f'{video_stem}_labelTrainIds' / f'{video_stem}_{index:06d}_labelTrainIds.png'
 
 
+def open_video_writer(out_stem: Path, fps: float, size: Tuple[int, int],
+                      codec: str = 'auto') -> Tuple[cv2.VideoWriter, Path, Path]:
+    """An open writer on a temporary file, the temporary file and the final path ``<out_stem>_pred<container>``:
+    ``codec`` ('avc1', 'vp09', 'mp4v') or with 'auto' the first of :data:`VIDEO_CODECS` this OpenCV can write."""
+    if codec != 'auto' and codec not in VIDEO_CODECS:
+        raise InputError(f'--video-codec {codec!r}; expected auto or one of {sorted(VIDEO_CODECS)}')
+    for fourcc in VIDEO_CODECS if codec == 'auto' else [codec]:
+        out_path = out_stem.with_name(f'{out_stem.name}_pred{VIDEO_CODECS[fourcc]}')
+        tmp = atomic_path(out_path)
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+        if writer.isOpened():
+            return writer, tmp, out_path
+        writer.release()
+        tmp.unlink(missing_ok=True)
+    raise OSError(f'Cannot write video {out_stem}_pred: this OpenCV has no encoder for '
+                  f'{codec if codec != "auto" else ", ".join(VIDEO_CODECS)}')
+
+
 def predict_video(model: nn.Module, video_path: PathLike, out_dir: Optional[PathLike] = None, opacity: float = 0.5,
                   palette: Optional[Union[str, Palette]] = None, save_label_frames: bool = False,
-                  progress: bool = True) -> Tuple[Path, int]:
-    """Predict a video frame by frame; write ``<stem>_pred.mp4`` (overlays, same fps and size, 'mp4v') into
-    ``out_dir`` (default: the video's folder) atomically, and with ``save_label_frames`` one label map per
-    frame into ``<stem>_labelTrainIds/``. Returns (output video path, number of frames)."""
+                  progress: bool = True, codec: str = 'auto') -> Tuple[Path, int]:
+    """Predict a video frame by frame; write ``<stem>_pred.<webm|mp4>`` (overlays, same fps and size, see
+    :func:`open_video_writer`) into ``out_dir`` (default: ``<folder>_pred`` beside the video's folder)
+    atomically, and with ``save_label_frames`` one label map per frame into ``<stem>_labelTrainIds/``.
+    Returns (output video path, number of frames)."""
     video_path = Path(video_path)
     if not video_path.is_file():
         raise FileNotFoundError(f'Video not found: {video_path}')
-    folder = Path(out_dir) if out_dir is not None else video_path.parent
-    out_path = folder / f'{video_path.stem}_pred.mp4'
+    folder = Path(out_dir) if out_dir is not None else default_out_dir(video_path)
     colours = model_palette(model, palette)
     capture = cv2.VideoCapture(str(video_path))
     writer = None
@@ -193,10 +258,8 @@ def predict_video(model: nn.Module, video_path: PathLike, out_dir: Optional[Path
         fps = fps if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
         total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         height, width = frame.shape[:2]
-        tmp = atomic_path(out_path)
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
-        if not writer.isOpened():
-            raise OSError(f'Cannot write video {out_path} (OpenCV has no mp4v encoder for it)')
+        folder.mkdir(parents=True, exist_ok=True)
+        writer, tmp, out_path = open_video_writer(folder / video_path.stem, fps, (width, height), codec)
         count = 0
         with tqdm(total=total if total > 0 else None, desc=f'demo {video_path.name}', unit='frame',
                   disable=not progress, dynamic_ncols=True) as bar:
@@ -264,6 +327,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='output folder (default: beside the image/video; <folder>_pred for a folder)')
     parser.add_argument('--palette', choices=sorted(PALETTES), help="colour palette (default: the model's)")
     parser.add_argument('--save-label-frames', action='store_true', help='video: also write one label map per frame')
+    parser.add_argument('--video-codec', choices=['auto'] + sorted(VIDEO_CODECS), default='auto',
+                        help='video: auto = H.264 (.mp4) or VP9 (.webm) when OpenCV can write them, else mp4v')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     args = parser.parse_args(argv)
     if not 0 < args.opacity <= 1:
@@ -273,7 +338,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> List[Path]:
     """Run the demo; returns the written files (overlays / video, label maps). Input and model-file errors
-    exit with a message naming the file."""
+    exit with a message naming the file; in folder mode, images that could not be read are skipped, counted
+    in the summary and make the exit status 1."""
     args = parse_args(argv)
     try:
         kind = input_kind(args.input)
@@ -289,11 +355,16 @@ def main(argv: Optional[List[str]] = None) -> List[Path]:
         if kind == 'image':
             written = list(predict_image(model, args.input, args.out_dir, **options))
         elif kind == 'folder':
-            pairs = predict_folder(model, args.input, args.out_dir, progress=not args.no_progress, **options)
-            written = [path for pair in pairs for path in pair]
+            result = predict_folder(model, args.input, args.out_dir, progress=not args.no_progress, **options)
+            written = [path for pair in result.written for path in pair]
+            out_dir = default_folder_out_dir(args.input) if args.out_dir is None else args.out_dir
+            print(f'{len(result.written)} image(s) predicted into {out_dir}, {len(result.skipped)} skipped')
+            if result.skipped:
+                raise SystemExit('skipped (could not be read):\n' + '\n'.join(f'  {path}: {reason}'
+                                                                           for path, reason in result.skipped))
         else:
             video, frames = predict_video(model, args.input, args.out_dir, save_label_frames=args.save_label_frames,
-                                          progress=not args.no_progress, **options)
+                                          progress=not args.no_progress, codec=args.video_codec, **options)
             written = [video]
             if args.save_label_frames:
                 written += [video_label_frame_path(video.parent, args.input.stem, i) for i in range(frames)]

@@ -22,6 +22,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
 from .checkpoint import load_checkpoint
 from .legacy_config import is_legacy_config, load_legacy_config
+from .run_dir import find_run_files
 
 ImageInput = Union[str, Path, np.ndarray]
 # Keys of the UDA wrapper that the reference key revision leaves over (``ema_model.x`` → ``ema_x``).
@@ -64,14 +65,23 @@ def dataset_meta(cfg: Config, checkpoint: Optional[dict] = None) -> dict:
 
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[Union[str, Path]] = None,
-               device: str = 'cpu') -> nn.Module:
+               device: Optional[str] = None, cfg_options: Optional[dict] = None) -> nn.Module:
     """The segmentor of ``config`` with the student weights of ``checkpoint``, in eval mode on ``device``.
 
-    The model carries ``cfg`` (the test config) and ``dataset_meta`` (classes, palette). A
-    checkpoint that fits neither our layout nor the reference's raises a ``ValueError`` listing
+    ``config`` may be a run directory: its config and, unless ``checkpoint`` is given, its latest checkpoint
+    (:func:`mmseg.apis.find_run_files`). ``cfg_options`` (``{'model.test_cfg.mode': 'slide'}``) are merged into
+    the test config, whose ``model`` is the plain segmentor. ``device`` defaults to ``cuda:0`` when CUDA is
+    available, else ``cpu``. The model carries ``cfg`` (the test config) and ``dataset_meta`` (classes,
+    palette). A checkpoint that fits neither our layout nor the reference's raises a ``ValueError`` listing
     its missing and unexpected keys.
     """
+    if not isinstance(config, Config) and Path(config).is_dir():
+        files = find_run_files(config)
+        config, checkpoint = files.config, checkpoint if checkpoint is not None else files.checkpoint
+    device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     cfg = load_test_config(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     register_all_modules(init_default_scope=False)
     with DefaultScope.overwrite_default_scope('mmseg'):
         model = MODELS.build(copy.deepcopy(cfg.model))

@@ -1,14 +1,16 @@
-"""Result figures shared by ``tools/synth_benchmark.py`` and ``tools/analyze_results.py``: atomic PNG
-writing and per-class IoU bars (matplotlib's Agg canvas, no pyplot)."""
+"""Figure pieces shared by the result plots (``tools/synth_benchmark.py``, ``tools/analyze_results.py``), the
+debug panels and ``show_result_pyplot``: atomic PNG writing, per-class IoU bars, a class legend (matplotlib's Agg
+canvas, no pyplot)."""
 import math
 import os
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from mmseg.utils.label_images import atomic_path
 
@@ -36,3 +38,12 @@ def plot_per_class_iou(ax: Axes, classes: Sequence[str], series: Dict[str, Seque
     ax.set_xticks(positions + 0.4 - width / 2, classes, rotation=45, ha='right')
     ax.set_ylabel('IoU (%)')
     ax.legend(**(legend_kwargs or {}))
+
+
+def class_legend_handles(label_ids: Iterable[int], classes: Sequence[str],
+                         palette: Sequence[Sequence[int]]) -> List[Patch]:
+    """One legend patch (palette colour, class name) per id of ``label_ids`` below ``len(classes)``, sorted; ids
+    outside the class range (255: ignored) are left out."""
+    ids = sorted({int(i) for i in label_ids if 0 <= int(i) < len(classes)})
+    return [Patch(facecolor=np.asarray(palette[i]) / 255.0, edgecolor='black', linewidth=0.5, label=classes[i])
+            for i in ids]
