@@ -13,6 +13,7 @@ it replaces a ClassMix source; ``--png`` also writes the reference's ``images/``
 goes to the config's default folder (``data/cdda_banks/...``, printed), where training finds it.
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -21,7 +22,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(REPO_ROOT))
 
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 
 from mmseg.datasets.cdda_bank import (CROPS_FILE, META_FILE, NUM_BINS, NUM_CLASSES, bank_fingerprint,  # noqa: E402
@@ -70,9 +71,9 @@ def with_crop_box_meta(source: dict) -> dict:
         if step['type'] == 'PackSegInputs':
             step = dict(step, meta_keys=tuple(step.get('meta_keys', DEFAULT_META_KEYS)) + ('crop_bbox', 'flip'))
         pipeline.append(step)
-    if not any(step['type'] == 'LoadDepthMap' for step in pipeline):
-        raise ValueError('cdda_preprocess: the source pipeline has no LoadDepthMap step (the bank counts pixels per '
-                         'depth bin); use a CDDA data config, e.g. configs/_base_/datasets/*_depth.py')
+    if 'depth_path' not in source.get('data_prefix', {}):
+        raise ValueError('cdda_preprocess: the source data set has no data_prefix depth_path (the bank counts pixels '
+                         "per depth bin); give it the depth folder, e.g. depth_path='depth_any' (see configs/cdda/)")
     return dict(source, pipeline=pipeline)
 
 
@@ -81,11 +82,15 @@ def bank_size(bank_dir: str) -> int:
     return sum(osp.getsize(osp.join(root, f)) for root, _, files in os.walk(bank_dir) for f in files)
 
 
-def make_bank(config: str, bank_dir: Optional[str] = None, num_crops: Optional[int] = None, png: bool = False,
-              workers: int = 0, batch_size: int = 8) -> str:
-    """Write (or complete) the bank of ``config``; returns its folder."""
+def make_bank(config: Union[str, Config], bank_dir: Optional[str] = None, num_crops: Optional[int] = None, png: bool = False,
+              workers: int = 0, batch_size: int = 8, cfg_options: Optional[dict] = None) -> str:
+    """Write (or complete) the bank of ``config`` (with ``cfg_options`` merged, as the training's
+    ``--cfg-options``); returns its folder."""
     register_all_modules()
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    config = config if isinstance(config, str) else cfg.filename
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     if 'uda' not in cfg or cfg.uda.get('cdda') is None:
         raise ValueError(f'{config}: no uda.cdda in the config; cdda_preprocess makes the bank of a CDDA config')
     if num_crops is not None:
@@ -158,8 +163,10 @@ def main(argv: Optional[List[str]] = None) -> None:
                                                       'source image)')
     parser.add_argument('--png', action='store_true', help="also write the reference's images/labels/depth PNGs")
     parser.add_argument('--workers', type=int, default=0, help='data loader processes (the bank does not depend on it)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, k=v (the same as for training, e.g. the seed or data roots)')
     args = parser.parse_args(argv)
-    make_bank(args.config, args.bank_dir, args.num_crops, args.png, args.workers)
+    make_bank(args.config, args.bank_dir, args.num_crops, args.png, args.workers, cfg_options=args.cfg_options)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,14 @@ converters, data sets, rare-class sampling, training and evaluation run unchange
   label ids, as GTA ships them);
 - ``<out>/cityscapes/leftImg8bit/{train,val}/<city>/<city>_000000_<6 digits>_leftImg8bit.png`` and
   ``<out>/cityscapes/gtFine/{train,val}/<city>/<...>_gtFine_labelIds.png`` (grey label ids);
+- depth maps in the CDDA layouts, ``<out>/gta/depth_any/<5 digits>.png`` and
+  ``<out>/cityscapes/depth_any/{train,val}/<city>/<...>_depth.png``: 8-bit grey PNGs like Depth Anything V2's
+  (inverse depth, per image min-max to 0..255, near = bright) from the scene geometry (see :func:`disparity_map`);
+- fog and rain renderings of every target image in the Foggy / Rain Cityscapes layouts (``tools/synthetic_weather.py``,
+  from the scene's depth in metres, :func:`scene_depth`):
+  ``<out>/cityscapes/leftImg8bit_foggy/{train,val}/<city>/<...>_leftImg8bit_foggy_beta_<β>.png`` for β 0.005, 0.01
+  and 0.02, and one rain setting per image (level and streak pattern cycling with the index), ``<out>/cityscapes/
+  leftImg8bit_rain/{train,val}/<city>/<...>_leftImg8bit_rain_alpha_<α>_beta_<β>_dropsize_<d>_pattern_<p>.png``;
 - then the real converters (``tools/convert_datasets/{gta,cityscapes}.py``) write the
   ``*_labelTrainIds.png`` files, the RCS statistics and the Cityscapes split lists;
 - ``<out>/generator.json`` records the settings (seed, size, counts, shift, version).
@@ -69,6 +77,7 @@ if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing the
 from cityscapesscripts.helpers.labels import id2label  # noqa: E402
 
 from mmseg.datasets.conversion import save_class_stats, track_parallel  # noqa: E402
+from tools.synthetic_weather import FOG_BETAS, RAIN_LEVELS, RAIN_PATTERNS, fog, rain, rain_name_part  # noqa: E402
 
 VERSION = 1
 SIZE_DIVISOR = 32  # the model's output stride
@@ -807,6 +816,107 @@ def write_task(task: Tuple[str, str, int], root: str, settings: Settings) -> Non
     _save_png(label_path, label_image)
 
 
+# Ground classes (the street plane); every other class but sky stands on the ground below it.
+GROUND_IDS = (ROAD, SIDEWALK, TERRAIN)
+
+
+def scene_depth(label: np.ndarray, horizon: float) -> np.ndarray:
+    """The depth in metres (H, W) of a scene from its label ids and horizon row.
+
+    A ground pixel of row y is at depth ``D_NEAR·(H − horizon) / (y + 0.5 − horizon)`` (the camera's flat
+    street); an object pixel takes the depth of the nearest ground pixel below it in its column (objects
+    stand upright on the ground), or of the bottom row; sky is infinitely far (``inf``).
+    """
+    h, w = label.shape
+    below = np.arange(h) + 0.5 - horizon
+    ground_depth = D_NEAR * (h - horizon) / np.maximum(below, 0.5)
+    ground = np.isin(label, GROUND_IDS)
+    depth = np.empty((h, w), np.float64)
+    support = np.full(w, ground_depth[-1])
+    for y in range(h - 1, -1, -1):
+        support = np.where(ground[y], ground_depth[y], support)
+        depth[y] = support
+    depth[label == SKY] = np.inf
+    return depth
+
+
+def scene_label(settings: Settings, task: Tuple[str, str, int]) -> Tuple[np.ndarray, float]:
+    """(label ids, horizon row) of a task's scene, its layout drawn again from the image's seed."""
+    domain, split, index = task
+    layout_seed, _ = image_seed(settings.seed, domain, split, index).spawn(2)
+    layout = sample_layout(np.random.default_rng(layout_seed), settings.height, settings.width, domain,
+                           has_rare_vehicle(domain, index))
+    return draw(layout, np.zeros((len(layout.instances), 3)))[1], layout.horizon
+
+
+def disparity_map(label: np.ndarray, horizon: float) -> np.ndarray:
+    """An 8-bit inverse-depth map (near = 255, sky = 0) of a scene from its label ids and horizon row
+    (:func:`scene_depth`), min-max normalised to 0..255 and truncated to uint8, as Depth Anything's own script
+    writes its maps.
+    """
+    disparity = 1.0 / scene_depth(label, horizon)
+    span = disparity.max() - disparity.min()
+    scaled = (disparity - disparity.min()) / span * 255.0 if span > 0 else np.zeros_like(disparity)
+    return scaled.astype(np.uint8)
+
+
+def depth_path(root: str, task: Tuple[str, str, int]) -> str:
+    """The depth map of a task in the CDDA layout (GTA: the image's name; Cityscapes: ``leftImg8bit`` → ``depth``)."""
+    image_path, _ = task_paths(root, task)
+    if task[0] == SOURCE:
+        return os.path.join(root, 'gta', 'depth_any', os.path.basename(image_path))
+    relative = os.path.relpath(image_path, os.path.join(root, 'cityscapes', 'leftImg8bit'))
+    return os.path.join(root, 'cityscapes', 'depth_any', relative.replace('leftImg8bit', 'depth'))
+
+
+def write_depth(task: Tuple[str, str, int], root: str, settings: Settings) -> None:
+    """Write the depth map of one image (its layout is drawn again from the image's seed)."""
+    _save_png(depth_path(root, task), Image.fromarray(disparity_map(*scene_label(settings, task)), 'L'))
+
+
+def missing_depth_maps(root: str, settings: Settings) -> List[Tuple[str, str, int]]:
+    """The tasks whose depth map is not in ``root`` (data sets generated before the depth maps existed)."""
+    return [task for task in tasks(settings) if not os.path.isfile(depth_path(root, task))]
+
+
+def rain_setting(index: int) -> Tuple[Tuple[float, float, float], int]:
+    """The rain level (α, β, dropsize) and streak pattern of the target image ``index``: every 36 images of a split
+    go through the 3 levels x 12 patterns (as Rain Cityscapes renders each frame 36 times), so the file names do
+    not depend on the seed."""
+    return RAIN_LEVELS[index % len(RAIN_LEVELS)], index // len(RAIN_LEVELS) % RAIN_PATTERNS + 1
+
+
+def weather_paths(root: str, task: Tuple[str, str, int]) -> Dict[str, str]:
+    """The fog renderings (``fog <β>``) and the rain rendering (``rain``) of a target image, in the Foggy / Rain
+    Cityscapes layouts."""
+    image_path, _ = task_paths(root, task)
+    cityscapes = os.path.join(root, 'cityscapes')
+    stem = os.path.relpath(image_path, os.path.join(cityscapes, 'leftImg8bit'))[:-len('.png')]
+    paths = {f'fog {beta:g}': os.path.join(cityscapes, 'leftImg8bit_foggy', f'{stem}_foggy_beta_{beta:g}.png')
+             for beta in FOG_BETAS}
+    rain_part = rain_name_part(*rain_setting(task[2]))
+    paths['rain'] = os.path.join(cityscapes, 'leftImg8bit_rain', f'{stem}_{rain_part}.png')
+    return paths
+
+
+def write_weather(task: Tuple[str, str, int], root: str, settings: Settings) -> None:
+    """Write the fog and rain renderings of one target image (the written image under its scene's depth)."""
+    image_path, _ = task_paths(root, task)
+    image = np.asarray(Image.open(image_path).convert('RGB'))
+    depth = scene_depth(*scene_label(settings, task))
+    paths = weather_paths(root, task)
+    for beta in FOG_BETAS:
+        _save_png(paths[f'fog {beta:g}'], Image.fromarray(fog(image, depth, beta), 'RGB'))
+    level, pattern = rain_setting(task[2])
+    _save_png(paths['rain'], Image.fromarray(rain(image, depth, *level, pattern), 'RGB'))
+
+
+def missing_weather(root: str, settings: Settings) -> List[Tuple[str, str, int]]:
+    """The target tasks with a fog or rain rendering not in ``root`` (data sets made before they existed)."""
+    return [task for task in tasks(settings) if task[0] == TARGET
+            and not all(os.path.isfile(path) for path in weather_paths(root, task).values())]
+
+
 def tasks(settings: Settings) -> List[Tuple[str, str, int]]:
     """All ``(domain, split, index)`` images of a data set."""
     return ([(SOURCE, 'train', i) for i in range(settings.num_source)]
@@ -856,7 +966,14 @@ def generate(settings: Settings, out_dir: str, force: bool = False, nproc: int =
     if os.path.lexists(out_dir):
         existing = read_generator_json(out_dir)
         if existing == wanted:
-            return False
+            missing = missing_depth_maps(out_dir, settings)
+            if missing:  # a data set of an earlier version of this script: add its depth maps
+                track_parallel(partial(write_depth, root=out_dir, settings=settings), missing, nproc, 'depth maps')
+            missing_renderings = missing_weather(out_dir, settings)
+            if missing_renderings:  # and its fog and rain renderings
+                track_parallel(partial(write_weather, root=out_dir, settings=settings), missing_renderings, nproc,
+                               'fog and rain')
+            return bool(missing or missing_renderings)
         if existing is None and not (os.path.isdir(out_dir) and not os.listdir(out_dir)):
             raise FileExistsError(f'{out_dir!r} exists and is not a synthetic data set (no generator.json); '
                                   'remove it or choose another --out-dir')
@@ -872,6 +989,9 @@ def generate(settings: Settings, out_dir: str, force: bool = False, nproc: int =
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the data set gets ordinary permissions
     try:
         track_parallel(partial(write_task, root=tmp, settings=settings), tasks(settings), nproc, 'synthetic images')
+        track_parallel(partial(write_weather, root=tmp, settings=settings),
+                       [task for task in tasks(settings) if task[0] == TARGET], nproc, 'fog and rain')
+        track_parallel(partial(write_depth, root=tmp, settings=settings), tasks(settings), nproc, 'depth maps')
         _converter('gta').main([os.path.join(tmp, 'gta'), '--nproc', str(nproc)])
         _converter('cityscapes').main([os.path.join(tmp, 'cityscapes'), '--nproc', str(nproc)])
         for name in ('gta', 'cityscapes'):

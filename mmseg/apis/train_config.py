@@ -5,6 +5,8 @@ gets ``model = dict(**uda, model=<segmentor>, max_iters=train_cfg.max_iters, wor
 (``work_dir`` unless ``uda`` sets it; the wrapper writes its debug images there). Without ``uda`` the
 segmentor is trained as it is (source-only or target-only). Without a ``visualizer`` config, scalars
 go to the run directory's JSON file and, when ``tensorboard`` is installed, to TensorBoard.
+A CDDA wrapper (``uda.cdda``) gets the folder of its config's source bank (``bank_dir``, unless set) and the
+bank's fingerprint, checked against the bank's ``meta.json``.
 
 With a launcher (``torchrun``), a UDA model is wrapped in ``UDADistributedDataParallel`` (its
 several backward passes per iteration, gradients averaged before the step) and, unless the config
@@ -19,6 +21,7 @@ import os
 
 from mmengine.config import Config
 
+from mmseg.datasets.cdda_bank import resolve_cdda
 from mmseg.engine.compat import ddp_wrapper_cfg
 from mmseg.registry import MODELS
 
@@ -32,6 +35,8 @@ def runner_config(cfg: Config, launcher: str = 'none') -> Config:
     if is_uda:
         if 'train_cfg' not in cfg or 'max_iters' not in cfg.train_cfg:
             raise ValueError('a UDA config needs train_cfg.max_iters (the wrapper is given it as max_iters)')
+        if cfg.uda.get('cdda') is not None:  # CDDA: the source bank of this config (tools/cdda_preprocess.py)
+            cfg.uda.cdda = resolve_cdda(cfg, cfg.uda.cdda)
         uda = cfg.pop('uda').to_dict() if hasattr(cfg.uda, 'to_dict') else dict(cfg.pop('uda'))
         uda.setdefault('work_dir', cfg.work_dir)
         cfg.model = dict(uda, model=cfg.model.to_dict(), max_iters=cfg.train_cfg.max_iters)

@@ -10,14 +10,26 @@ map, named by the data set's ``DEPTH_LAYOUT`` (the reference's ``depth_type``), 
 import os.path as osp
 from typing import Callable, List, Mapping, Optional, Sequence, Union
 
+from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmengine.utils import scandir
 
 from mmseg.registry import DATASETS, TRANSFORMS
-from .transforms.depth_loading import DEPTH_PATH, depth_file_name
+from .transforms.depth_loading import DEPTH_PATH, LoadDepthMap, depth_file_name
 
 PREFIX_KEYS = ('img_path', 'seg_map_path', DEPTH_PATH)
+
+
+def insert_after_image_loading(pipeline: Sequence[Union[dict, Callable]], step: Callable, dataset: str,
+                               reason: str) -> List[Callable]:
+    """The built ``pipeline`` with ``step`` right after its ``LoadImageFromFile`` (before resize / crop / flip)."""
+    steps = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+    loads = [i for i, s in enumerate(steps) if isinstance(s, MMCVLoadImageFromFile)]
+    if not loads:
+        raise ValueError(f'{dataset}: {reason} needs a LoadImageFromFile step in the pipeline')
+    steps.insert(loads[0] + 1, step)
+    return steps
 
 
 @DATASETS.register_module()
@@ -32,8 +44,9 @@ class BaseSegDataset(BaseDataset):
         data_root: prefix of ``ann_file`` and of the relative folders in ``data_prefix``.
         data_prefix: ``dict(img_path=..., seg_map_path=..., depth_path=...)``. Without ``seg_map_path`` the
             data set has no labels (test-set mode: images only; leave ``LoadAnnotations`` out of the pipeline).
-            ``depth_path``: folder of the 8-bit depth maps (CDDA, read by ``LoadDepthMap``), e.g.
-            ``depth_any`` (GTA, SYNTHIA) or ``depth_any/train`` (Cityscapes).
+            ``depth_path``: folder of the 8-bit depth maps (CDDA), e.g. ``depth_any`` (GTA, SYNTHIA) or
+            ``depth_any/train`` (Cityscapes); a ``LoadDepthMap`` step is put after the image loading unless
+            the pipeline has one.
         ignore_index: label value of unlabelled pixels, stored in ``metainfo['ignore_index']``.
         sort_files: sort the scanned file list; by default it keeps the directory-scan order of the
             reference (which depends on the file system).
@@ -58,18 +71,30 @@ class BaseSegDataset(BaseDataset):
         if unknown or 'img_path' not in data_prefix:
             raise ValueError(f'{type(self).__name__}: data_prefix needs img_path and may have seg_map_path and '
                              f'depth_path; got keys {sorted(data_prefix)}')
+        steps = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        if DEPTH_PATH in data_prefix and not any(isinstance(t, LoadDepthMap) for t in steps):
+            steps = insert_after_image_loading(steps, LoadDepthMap(), type(self).__name__, 'data_prefix depth_path')
         self.img_suffix = img_suffix
         self.seg_map_suffix = seg_map_suffix
         self.ignore_index = ignore_index
         self.sort_files = sort_files
         super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root, data_prefix=data_prefix,
                          indices=indices, serialize_data=serialize_data,
-                         pipeline=[TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline],
+                         pipeline=steps,
                          test_mode=test_mode, lazy_init=lazy_init, max_refetch=max_refetch)
         self._metainfo['ignore_index'] = ignore_index
         classes, palette = self._metainfo.get('classes'), self._metainfo.get('palette')
         if classes is not None and palette is not None and len(classes) != len(palette):
             raise ValueError(f'{type(self).__name__}: {len(classes)} classes but {len(palette)} palette colours')
+
+    def get_data_info(self, idx: int) -> dict:
+        """The sample's info with ``label_range`` = (classes, ignore index, name): ``LoadAnnotations`` checks the
+        label ids against it."""
+        data_info = super().get_data_info(idx)
+        classes = self._metainfo.get('classes')
+        if classes:
+            data_info['label_range'] = (len(classes), self.ignore_index, type(self).__name__)
+        return data_info
 
     @property
     def with_labels(self) -> bool:

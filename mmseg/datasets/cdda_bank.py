@@ -75,11 +75,12 @@ def bank_fingerprint(cfg) -> dict:
         raise ValueError('CDDA bank: UDADataset sync_crop_size is not supported (the bank holds pipeline crops)')
     source = _plain(train['source'])
     model = cfg['model'].get('model', cfg['model'])
-    preprocessor = _plain(model.get('data_preprocessor', {}))
+    preprocessor = _plain(model.get('data_preprocessor') or {})
+    from mmseg.models.data_preprocessor import IMAGENET_MEAN, IMAGENET_STD
     return dict(dataset=cdda['dataset'], crop_size=list(train_crop_size(source['pipeline'])), source=source,
                 rare_class_sampling=_plain(train.get('rare_class_sampling')),
                 seed=_plain(cfg.get('randomness', {})).get('seed', 0), num_crops=cdda.get('num_crops'),
-                mean=preprocessor.get('mean'), std=preprocessor.get('std'))
+                mean=list(preprocessor.get('mean', IMAGENET_MEAN)), std=list(preprocessor.get('std', IMAGENET_STD)))
 
 
 def default_bank_dir(fingerprint: dict) -> str:
@@ -92,8 +93,8 @@ def default_bank_dir(fingerprint: dict) -> str:
 
 def resolve_cdda(cfg, cdda: dict) -> dict:
     """``cdda`` with ``bank_dir`` (the config's default folder unless given) and ``bank_fingerprint``."""
-    cdda = dict(cdda)
-    fingerprint = bank_fingerprint(cfg)
+    cdda = _plain(cdda)
+    fingerprint = dict(bank_fingerprint(cfg), config=cfg.filename)
     cdda.setdefault('bank_fingerprint', fingerprint)
     if cdda.get('bank_dir') is None:
         cdda['bank_dir'] = default_bank_dir(fingerprint)

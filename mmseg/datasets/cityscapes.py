@@ -2,10 +2,9 @@
 from typing import Any, Callable, List, Optional, Sequence, Union
 
 from cityscapesscripts.helpers.labels import trainId2label
-from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 
-from mmseg.registry import DATASETS, TRANSFORMS
-from .basesegdataset import BaseSegDataset
+from mmseg.registry import DATASETS
+from .basesegdataset import BaseSegDataset, insert_after_image_loading
 from .transforms.valid_pseudo_mask import GenerateValidPseudoMask
 
 NUM_CLASSES = 19
@@ -16,14 +15,9 @@ CITYSCAPES_PALETTE = [list(trainId2label[i].color) for i in range(NUM_CLASSES)]
 
 def with_valid_pseudo_mask(pipeline: Sequence[Union[dict, Callable]], margins: Sequence[int],
                            dataset: str) -> List[Callable]:
-    """The built ``pipeline`` with :class:`GenerateValidPseudoMask` right after the image loading step."""
-    steps = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
-    loads = [i for i, step in enumerate(steps) if isinstance(step, MMCVLoadImageFromFile)]
-    if not loads:
-        raise ValueError(f'{dataset}: crop_pseudo_margins needs a LoadImageFromFile step in the pipeline (the '
-                         'margin mask is made at the loaded image size, before the resize / crop / flip)')
-    steps.insert(loads[0] + 1, GenerateValidPseudoMask(margins))
-    return steps
+    """The built ``pipeline`` with :class:`GenerateValidPseudoMask` right after the image loading step (the
+    margin mask is made at the loaded image size, before the resize / crop / flip)."""
+    return insert_after_image_loading(pipeline, GenerateValidPseudoMask(margins), dataset, 'crop_pseudo_margins')
 
 
 @DATASETS.register_module()

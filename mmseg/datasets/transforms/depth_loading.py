@@ -45,7 +45,8 @@ def depth_file_name(img_name: str, layout: str) -> str:
 
 
 def transform_depth(raw: np.ndarray) -> np.ndarray:
-    """``floor(255·exp(−6·d/256))`` of raw PNG values ``d`` as float32 (reference: float32 math, uint8 truncation)."""
+    """``floor(255·exp(−6·d/256))`` of raw PNG values ``d`` as float32 (reference: float32 math, uint8
+    truncation)."""
     d = raw.astype(np.float32)
     return (np.exp(-6 * (d / 256)) * 255).astype(np.uint8).astype(np.float32)
 

@@ -23,6 +23,7 @@ from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 from torch import Tensor
 
+from mmseg.datasets.transforms.depth_loading import batch_depth_maps
 from mmseg.registry import MODELS
 from mmseg.utils import check_config_keys
 from mmseg.utils.gradient_sync import average_gradients
@@ -34,10 +35,11 @@ from ..utils.hr_crop import crop
 from ..utils.resize import resize
 from .ema_teacher import init_ema_weights, update_ema
 from .debug_visualization import write_class_mix_debug, write_hrda_debug_grid
+from .depth_guidance import DepthGuidance, guidance_loss, replace_sources, student_logits
 from .entropy_balance import entropy_balance_loss
 from .feature_distance import ImnetFeatureDistance
 from .masking_consistency_module import MaskingConsistencyModule
-from .pseudo_label import pseudo_label_and_weight
+from .pseudo_label import PseudoLabels, crop_pseudo_weight, pseudo_label_and_weight
 from .uda_decorator import UDADecorator
 
 MIX_MODES = ('class', )
@@ -89,6 +91,12 @@ class DACS(UDADecorator):
             while ``mask_mode`` is None): after the mixed step, the batch of ``mask_mode`` (e.g.
             'separatetrgaug') is masked in blocks and trained with the teacher's un-mixed pseudo-labels,
             logged as ``masked.*`` (see :class:`MaskingConsistencyModule`).
+        cdda: CDDA, ``dict(dataset, reweight_threshold, relabel_threshold, threshold_decay, ...)`` (see
+            :class:`~.depth_guidance.DepthGuidance`) or None (off): after the pseudo-labels, the target
+            crops' depth histograms are compared with the source bank; the pseudo-label weights are
+            reweighted class-wise (before the crop mask), a guidance loss on the clean target crop is
+            back-propagated (``tgt.loss``) and ClassMix takes its sources from the bank. The source loss,
+            FD, MIC and the debug images keep the original source crops. Needs target depth maps.
     """
 
     def __init__(self, model: dict, max_iters: Optional[int] = None, alpha: float = 0.99,
@@ -101,7 +109,7 @@ class DACS(UDADecorator):
                  entropy_balance: Optional[dict] = None, work_dir: Optional[str] = None,
                  source_only_augment: bool = False, mask_mode: Optional[str] = None, mask_alpha='same',
                  mask_pseudo_threshold='same', mask_lambda: float = 0, mask_generator: Optional[dict] = None,
-                 fused_ema: bool = True, **kwargs):
+                 fused_ema: bool = True, cdda: Optional[dict] = None, **kwargs):
         super().__init__(model=model, max_iters=max_iters, **kwargs)
         if mix not in MIX_MODES:
             raise ValueError(f'DACS mix={mix!r}; expected one of {MIX_MODES}')
@@ -146,7 +154,9 @@ class DACS(UDADecorator):
                 color_jitter_strength=color_jitter_strength, color_jitter_probability=color_jitter_probability,
                 mask_mode=mask_mode, mask_alpha=mask_alpha, mask_pseudo_threshold=mask_pseudo_threshold,
                 mask_lambda=mask_lambda, mask_generator=mask_generator))
-        self.ema_model = None if source_only else self.build_segmentor_copy().requires_grad_(False)
+        if cdda is not None and source_only:
+            raise ValueError('DACS cdda needs pseudo-labels; it cannot be combined with source_only=True')
+        self.cdda = None if cdda is None else DepthGuidance.from_config(cdda, pseudo_threshold, self.num_classes)
         self.imnet_model = self.build_segmentor_copy().requires_grad_(False) if self.enable_fdist else None
         self.feature_distance = ImnetFeatureDistance(imnet_feature_dist_lambda, self.fdist_classes,
                                                      imnet_feature_dist_scale_min_ratio,
@@ -182,7 +192,8 @@ class DACS(UDADecorator):
         with optim_wrapper.optim_context(self):
             log_vars = self.forward_train(source['inputs'], [s.metainfo for s in source['data_samples']], gt,
                                           target['inputs'], [s.metainfo for s in target['data_samples']],
-                                          optim_wrapper.backward, valid_pseudo_mask(target))
+                                          optim_wrapper.backward, valid_pseudo_mask(target),
+                                          batch_depth_maps(target['data_samples'], target['inputs'].shape[-2:]))
         average_gradients(self.parameters())
         optim_wrapper.step()
         optim_wrapper.zero_grad()
@@ -190,11 +201,12 @@ class DACS(UDADecorator):
 
     def forward_train(self, img: Tensor, img_metas: List[dict], gt_semantic_seg: Tensor, target_img: Tensor,
                       target_img_metas: List[dict], backward: Callable = Tensor.backward,
-                      valid_pseudo_mask: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                      valid_pseudo_mask: Optional[Tensor] = None,
+                      target_depth: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """The reference ``DACS.forward_train``: losses are back-propagated here, one pass each.
 
         ``valid_pseudo_mask`` (B x 1 x H x W, 0 in the target margins) multiplies the pseudo-label
-        weight, also the one MIC uses."""
+        weight, also the one MIC uses. ``target_depth`` (B x H x W): the target depth maps of CDDA."""
         log_vars = {}
         batch_size = img.shape[0]
         dev = img.device
@@ -259,17 +271,23 @@ class DACS(UDADecorator):
         pseudo = pseudo_label_and_weight(ema_logits, self.pseudo_threshold, self.psweight_ignore_top,
                                          self.psweight_ignore_bottom, valid_pseudo_mask)
         del ema_logits
+        mix_src_img, mix_src_gt = img, gt_semantic_seg
+        if self.cdda is not None:  # CDDA: reweighted pseudo-label weights, guidance loss, ClassMix sources
+            pseudo, bank_index = self._depth_guidance(target_img, pseudo, target_depth, valid_pseudo_mask, log_vars,
+                                                      backward)
+            mix_src_img, mix_src_gt = replace_sources(img, gt_semantic_seg, bank_index, self.cdda.crop, means[0],
+                                                      stds[0])
         pseudo_weight = pseudo.weight.clone()  # mixed below; MIC takes the un-mixed pseudo.weight
         gt_pixel_weight = torch.ones(pseudo_weight.shape, device=dev)
 
         # ClassMix of source into target, then strong augmentation of the mixed image
         mixed_img, mixed_lbl = [None] * batch_size, [None] * batch_size
-        mix_masks = get_class_masks(gt_semantic_seg)
+        mix_masks = get_class_masks(mix_src_gt)
         for i in range(batch_size):
             strong_parameters['mix'] = mix_masks[i]
             mixed_img[i], mixed_lbl[i] = strong_transform(
-                strong_parameters, data=torch.stack((img[i], target_img[i])),
-                target=torch.stack((gt_semantic_seg[i][0], pseudo.label[i])))
+                strong_parameters, data=torch.stack((mix_src_img[i], target_img[i])),
+                target=torch.stack((mix_src_gt[i][0], pseudo.label[i])))
             _, pseudo_weight[i] = strong_transform(strong_parameters,
                                                    target=torch.stack((gt_pixel_weight[i], pseudo_weight[i])))
         mixed_img = torch.cat(mixed_img)
@@ -335,6 +353,21 @@ class DACS(UDADecorator):
                for i in range(len(src_feat))]
         return self.feature_distance.multi_scale([f[-1] for f in src_feat], [f[-1].detach() for f in feat_imnet],
                                                  gts)
+
+    def _depth_guidance(self, target_img: Tensor, pseudo: PseudoLabels, target_depth: Optional[Tensor],
+                        valid_mask: Optional[Tensor], log_vars: dict,
+                        backward: Callable) -> Tuple[PseudoLabels, List[int]]:
+        """CDDA (spec ebda-cdda-ddb §2.9, steps 6-8): the reweighted and cropped pseudo-label weights, the
+        guidance loss on the clean target crop (``tgt.loss``, back-propagated when relabeling fired) and the
+        bank crop per image for ClassMix (-1: the source crop)."""
+        step = self.cdda.step(self.local_iter, pseudo.label, pseudo.prob, pseudo.fraction, target_depth)
+        weight = crop_pseudo_weight(step.weight, self.psweight_ignore_top, self.psweight_ignore_bottom, valid_mask)
+        if step.soft_target is not None:
+            loss, _ = guidance_loss(student_logits(self.get_model(), target_img), step.soft_target,
+                                    step.guidance_weight)
+            log_vars['tgt.loss'] = loss.detach()
+            backward(loss)
+        return pseudo._replace(weight=weight), step.bank_index
 
     def _masked_step(self, img: Tensor, img_metas: List[dict], gt_semantic_seg: Tensor, target_img: Tensor,
                      target_img_metas: List[dict], pseudo, valid_mask: Optional[Tensor], log_vars: dict,

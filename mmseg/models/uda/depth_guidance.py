@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.utils import check_config_keys
+from ..segmentors.hrda_encoder_decoder import HRDAEncoderDecoder
 from ..utils.resize import resize
 from .depth_similarity import DepthBank, Similarity, count_matrix, similarities
 
@@ -152,6 +153,18 @@ def guidance_loss(logits: Tensor, soft_target: Tensor, weight: Tensor) -> Tuple[
     logits = resize(logits.float(), size=target.shape[2:], mode='bilinear', align_corners=False)
     pixel_ce = -(F.log_softmax(logits, dim=1) * target).sum(dim=1)
     return (pixel_ce * weight).mean(), pixel_ce
+
+
+def student_logits(model: torch.nn.Module, img: Tensor) -> Tensor:
+    """The logits of a training forward at the decoder's resolution: DAFormer's decode head; HRDA's fused
+    output (context everywhere, detail in a freshly drawn crop), as the reference's early return."""
+    if isinstance(model, HRDAEncoderDecoder):
+        feats = model.forward_train_features(img)
+        try:
+            return model.decode_head.forward(feats)[0]
+        finally:
+            model.decode_head.reset_crop()
+    return model.decode_head.forward(model.extract_feat(img))
 
 
 def replace_sources(img: Tensor, gt: Tensor, bank_index: Sequence[int], crop: Callable[[int], Tuple[Tensor, Tensor]],

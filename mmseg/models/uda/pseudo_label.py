@@ -42,10 +42,17 @@ def pseudo_label_and_weight(logits: Tensor, threshold: float, ignore_top: int = 
     else:
         fraction = confident / label.numel()
     weight = torch.ones(prob.shape, device=logits.device) * fraction.to(torch.float32)
+    return PseudoLabels(label, prob, crop_pseudo_weight(weight, ignore_top, ignore_bottom, valid_mask), fraction)
+
+
+def crop_pseudo_weight(weight: Tensor, ignore_top: int = 0, ignore_bottom: int = 0,
+                       valid_mask: Optional[Tensor] = None) -> Tensor:
+    """``weight`` (B x H x W, in place) with the top ``ignore_top`` and bottom ``ignore_bottom`` rows set to 0
+    (DAFormer's pseudo-label crop) and multiplied by ``valid_mask`` (B x 1 x H x W, HRDA/MIC)."""
     if ignore_top > 0:
         weight[:, :ignore_top, :] = 0
     if ignore_bottom > 0:
         weight[:, -ignore_bottom:, :] = 0
     if valid_mask is not None:
         weight *= valid_mask.squeeze(1)
-    return PseudoLabels(label, prob, weight, fraction)
+    return weight
