@@ -59,6 +59,10 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
 - 201: the fog + rain variant of the synthetic pair (not a reference ID): DACS + RCS and EBDA (DACS + RCS + entropy
   balancing with the reference's second forward) of ID 200 with the synthetic Foggy (β 0.02) + Rain targets, as
   configs/synth/synth_gta2foggyrain_*.py.
+- 202: the CNN ladder on the synthetic pair (not a reference ID): DeepLabV2 (``dlv2red``) on a quarter-width
+  ResNetV1c-18 trained from scratch (configs/_base_/models/dlv2red_r18v1c_tiny.py, about as costly as the tiny
+  DAFormer) with the schedule of 200: source-only, AdvSeg (discriminator of a quarter width, ``advseg_ndf16``),
+  MinEnt and DACS + RCS, all on the same source data (no CAug, so the rows differ by the adaptation alone).
 
 Members whose architecture or backbone does not exist yet (ResNet, DeepLabV2, UperNet, ...) are left out
 of the generated list and listed in :data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members (1-4, 41, 81) are listed in
@@ -132,6 +136,7 @@ MODEL_BASES: Dict[Tuple[str, str], str] = {
     ('daformer_aspp', 'mitb5'): '_base_/models/daformer_aspp_mitb5.py',
     ('daformer_sepaspp', 'mitb5'): '_base_/models/daformer_sepaspp_mitb5.py',
     ('daformer_conv1', 'mit_tiny'): '_base_/models/daformer_conv1_mit_tiny.py',
+    ('dlv2red', 'r18v1c_tiny'): '_base_/models/dlv2red_r18v1c_tiny.py',
 }
 # (decoder, backbone) of an HRDA architecture -> model base file (HRDAEncoderDecoder with HRDAHead around it).
 HRDA_MODEL_BASES: Dict[Tuple[str, str], str] = {
@@ -169,6 +174,11 @@ UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
     'dacs_a999_fdthings_eb': ('_base_/uda/dacs_a999_fdthings_eb.py', {}),
     # Entropy balancing on plain DACS (the synthetic pair, where FD does not apply).
     'dacs_eb': ('_base_/uda/dacs.py', dict(entropy_balance=dict(target=0.4, weight=0.1, second_forward=True))),
+    # The output-space baselines (HRDA 41, MIC 81; trained with SGD on colour-augmented source data).
+    'advseg': ('_base_/uda/advseg.py', {}),
+    'minent': ('_base_/uda/minent.py', {}),
+    # AdvSeg with a discriminator of a quarter of the width, for the quarter-width ResNet of the CNN ladder (202).
+    'advseg_ndf16': ('_base_/uda/advseg.py', dict(discriminator=dict(type='FCDiscriminator', ndf=16))),
 }
 # MIC mask mode -> its abbreviation in the names.
 MASK_MODE_NAMES = {'separate': 'sep', 'separateaug': 'spa', 'separatesrc': 'sps', 'separatesrcaug': 'spsa',
@@ -794,6 +804,14 @@ def synthetic_fog_rain() -> List[Run]:
     return with_seeds([rcs, replace(rcs, uda='dacs_eb')])
 
 
+def synthetic_cnn_ladder() -> List[Run]:
+    """202: DeepLabV2 on a quarter-width ResNet-18 on the synthetic pair (the schedule of 200): source-only, AdvSeg,
+    MinEnt, DACS + RCS."""
+    cnn = replace(SYNTHETIC_DACS, architecture='dlv2red', backbone='r18v1c_tiny')
+    return with_seeds([replace(cnn, uda='dacs_srconly'), replace(cnn, uda='advseg_ndf16'), replace(cnn, uda='minent'),
+                       replace(cnn, rcs_T=0.01)])
+
+
 EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
     5: rcs_fd_ablation,
     6: decoder_study,
@@ -815,6 +833,7 @@ EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
     101: uda_startup_test,
     200: synthetic_benchmark,
     201: synthetic_fog_rain,
+    202: synthetic_cnn_ladder,
 }
 # The components of the DeepLabV2 comparisons of HRDA / MIC: DeepLabV2-R101 alone and inside HRDA, AdvSeg and
 # MinEnt, trained with SGD on colour-augmented ("CAug") source data.

@@ -89,7 +89,7 @@ def _build(case: dict, work_dir: str):
     """The wrapper with the case's weights, and its optimiser wrapper(s) as the runner builds them."""
     uda_cfg = dict(copy.deepcopy(case['config']['uda']), work_dir=work_dir)
     uda = MODELS.build(uda_cfg)
-    assert list(uda.state_dict()) == list(case['state_dict']), 'state-dict keys or their order differ from the reference'
+    assert list(uda.state_dict()) == list(case['state_dict']), 'state-dict keys or their order differ from reference'
     uda.load_state_dict(case['state_dict'], strict=True)
     uda.train()
     assert uda.mic is None  # golden quirk 1: no MIC without a mask mode
