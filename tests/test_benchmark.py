@@ -34,6 +34,7 @@ def test_benchmark_writes_both_modes_and_their_ratio(tmp_path):
     assert reference['settings']['amp_dtype'] == 'float32' and fast['settings']['amp_dtype'] == 'bfloat16'
     assert reference['settings']['fused_ema'] is False and fast['settings']['fused_ema'] is True
     assert reference['settings']['original_host_work'] is True and fast['settings']['original_host_work'] is False
+    assert reference['settings']['matmul_tf32'] is True and fast['settings']['matmul_tf32'] is False
     for record in (reference, fast):
         timing = record['train_ms_per_iter']
         assert 0 < timing['min'] <= timing['median'] <= timing['max'] and record['iters'] == 2
@@ -118,5 +119,7 @@ def test_reference_mode_does_the_originals_host_work():
         grads = [p.grad for p in model.get_model().parameters()]
         assert all(g is not None and not g.any() for g in grads)
         assert dacs_module.pseudo_label_and_weight is not pseudo_labels
+        assert torch.backends.cuda.matmul.allow_tf32
     assert kornia.filters.gaussian_blur2d is separable and dacs_module.pseudo_label_and_weight is pseudo_labels
     assert 'parse_losses' not in vars(model) and 'zero_grad' not in vars(optim_wrapper)
+    assert not torch.backends.cuda.matmul.allow_tf32

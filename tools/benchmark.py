@@ -114,10 +114,17 @@ def device_name(device: torch.device) -> str:
 
 
 def git_revision() -> str:
-    rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=REPO_ROOT)
-    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True,
-                           cwd=REPO_ROOT)
-    return rev.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '') if rev.returncode == 0 else 'unknown'
+    """The checkout's short revision (``+dirty`` with uncommitted changes); where the tree travels without its
+    git folder (the GPU machine), ``$UDA_SEG_GIT_REVISION`` or 'unknown'."""
+    try:
+        rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=REPO_ROOT)
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], capture_output=True,
+                               text=True, cwd=REPO_ROOT)
+    except OSError:  # no git
+        rev = None
+    if rev is None or rev.returncode != 0:
+        return os.environ.get('UDA_SEG_GIT_REVISION', 'unknown')
+    return rev.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '')
 
 
 def test_image_size(cfg: Config) -> Tuple[int, int]:
@@ -217,7 +224,9 @@ def emulate_original(model, optim_wrapper) -> contextlib.ExitStack:
       (``np.size(np.array(pseudo_label.cpu()))``);
     - the Gaussian blur of the mixed images uses the full 2-D kernel (51x51 at 512², 103x103 at
       1024²): kornia 0.5.8 had no separable blur;
-    - ``optimizer.zero_grad()`` fills the gradients with zeros (torch 1.7) instead of freeing them.
+    - ``optimizer.zero_grad()`` fills the gradients with zeros (torch 1.7) instead of freeing them;
+    - float32 matrix products in TF32 on GPUs that have it (the default of torch 1.7 to 1.11; since 1.12
+      off; convolutions use TF32 in both, cuDNN's default).
 
     Not emulated: the original's AdamW also walks the teacher's and ImageNet model's parameters
     (skipping them: no gradient), and its loader hands over float32 images (ours: uint8).
@@ -253,7 +262,18 @@ def emulate_original(model, optim_wrapper) -> contextlib.ExitStack:
             (kornia.filters, 'gaussian_blur2d', functools.partial(kornia.filters.gaussian_blur2d, separable=False)),
             (optim_wrapper, 'zero_grad', functools.partial(optim_wrapper.zero_grad, set_to_none=False))):
         stack.enter_context(mock.patch.object(owner, name, value))
+    stack.enter_context(_matmul_tf32())
     return stack
+
+
+@contextlib.contextmanager
+def _matmul_tf32():
+    before = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = before
 
 
 def build(cfg: Config, device: torch.device):
@@ -357,6 +377,7 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
     with original_work:
         train_seconds = time_training(model, optim_wrapper, batches, args.warmup, reader, device, profile_path)
         load_after_training = os.getloadavg()
+        matmul_tf32 = torch.backends.cuda.matmul.allow_tf32
         memory, memory_kind = peak_memory_mb(device)
         amp_dtype = getattr(optim_wrapper, 'cast_dtype', None)
         test_size = tuple(args.test_size or test_image_size(cfg))
@@ -370,7 +391,7 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
                       if amp_dtype else 'float32', compile=bool(args.compile and mode == 'fast'),
                       compile_backend=args.compile_backend if args.compile and mode == 'fast' else None,
                       host_log_every_iteration=mode == 'reference', original_host_work=emulated,
-                      cudnn_benchmark=torch.backends.cudnn.benchmark),
+                      cudnn_benchmark=torch.backends.cudnn.benchmark, matmul_tf32=matmul_tf32),
         batch_size=batch_size, crop=list(crop), warmup=args.warmup, iters=args.iters,
         train_ms_per_iter=train_ms,
         train_pairs_per_s=1000 * batch_size / train_ms['median'],
