@@ -7,8 +7,9 @@ Writes GTA-like (1914x1052) and Cityscapes-like (2048x1024) images with their tr
 the data sets' folder layouts (and the converter's rare-class statistics) into a temporary folder,
 as PNG (the data sets' format) and as JPEG (quality 95). The images are scenes of class regions
 with shading and blurred noise, about as compressible as the real photographs (about 2.1 MB per
-generated Cityscapes PNG; the real leftImg8bit set averages 2.2 MB: 11 GB for 5000 images). Then the config's training data set (``UDADataset``:
-rare class sampling, the source and target pipelines) is built on them and read in this process,
+generated Cityscapes PNG; the real leftImg8bit set averages 2.2 MB: 11 GB for 5000 images). Then
+the config's training data set (``UDADataset``: rare class sampling, the source and target
+pipelines) is built on them and read in this process,
 with one torch and OpenCV thread as in a loader worker: source-target pairs per second per
 worker, the time of each pipeline step, and how many workers keep up with an iteration of
 ``--iteration-ms`` (90 ms: HRDA in an hour; 45 ms: DAFormer in 30 minutes). Last, the image
