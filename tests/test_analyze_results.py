@@ -3,6 +3,7 @@ mIoU16, the Markdown / CSV / PNG outputs and the errors."""
 import csv
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -230,3 +231,47 @@ def test_plot_labels_keep_what_tells_the_configurations_apart():
                                                   'rcs001_hrda1-64-01_daformer_conv1_sl']
     assert analyze_results.short_labels(['a_b', 'a_b_c']) == ['a_b', 'c']  # nothing left: the whole name
     assert analyze_results.short_labels(['only_one']) == ['only_one']
+
+
+def test_runs_of_one_name_with_different_configs_are_separate_rows_named_by_the_difference(tmp_path, capsys):
+    for seed, alpha in ((0, 0.99), (1, 0.99), (2, 0.999)):
+        run = make_run(tmp_path, f'261121_131{seed}_gta2cs_dacs_s{seed}_0a1b{seed}', seed)
+        with open(run / f'{run.name}.py', 'a') as config:
+            config.write(f"uda = dict(alpha={alpha}, work_dir='{run}')\ngit_rev = 'rev{seed}'\n")
+        write_test_results(run, 50.0 + seed, {'road': 90.0})
+    summaries = analyze_results.main([str(tmp_path), '--out', str(tmp_path / 'out')])
+    assert [(s.key, s.seeds) for s in summaries] == [('gta2cs_dacs [uda.alpha=0.99]', [0, 1]),
+                                                     ('gta2cs_dacs [uda.alpha=0.999]', [2])]
+    assert 'runs with different configs are not seeds of one configuration' in capsys.readouterr().err
+
+
+def test_test_results_older_than_the_newest_checkpoint_are_ignored_with_a_warning(tmp_path, capsys):
+    run = make_run(tmp_path, '261121_1310_gta2cs_dacs_s0_0a1b0', 0)
+    write_test_results(run, 61.0, {'road': 90.0})
+    write_scalars(run, '20261121_131000', [validation_record(20, 55.0, {'road': 80.0})])
+    (run / 'iter_20.pth').write_bytes(b'x')
+    old = (run / 'iter_20.pth').stat().st_mtime - 60
+    os.utime(run / 'test_results.json', (old, old))
+    summary, = analyze_results.main([str(run), '--out', str(tmp_path / 'out')])
+    assert (summary.mious, summary.runs[0].source) == ([55.0], 'val@20')
+    assert 'test_results.json is older than iter_20.pth, ignored' in capsys.readouterr().err
+    write_test_results(run, 61.0, {'road': 90.0})  # test.sh again: current
+    summary, = analyze_results.main([str(run), '--out', str(tmp_path / 'out')])
+    assert (summary.mious, summary.runs[0].source) == ([61.0], 'test')
+
+
+def test_figures_redraw_from_the_csv_with_display_names(experiment, tmp_path):
+    analyze_results.main([str(experiment), '--out', str(tmp_path / 'first')])
+    names = tmp_path / 'names.json'
+    names.write_text(json.dumps({'gta2cs_dacs_mitb5': 'DACS', 'source_only': 'source-only'}))
+    summaries = analyze_results.main(['--from-csv', str(tmp_path / 'first' / 'analysis.csv'), '--names', str(names),
+                                      '--plot', '--sort', 'miou', '--out', str(tmp_path / 'again')])
+    assert [s.key for s in summaries] == ['gta2cs_dacs_mitb5', 'gta2cs_source_only_mitb5']
+    assert summaries[0].miou_mean == pytest.approx(np.mean(DACS_MIOU), abs=1e-4) and summaries[0].seeds == [0, 1, 2]
+    table = (tmp_path / 'again' / 'analysis.md').read_text()
+    assert table.startswith('| variant | config |') and '| DACS | gta2cs_dacs_mitb5 |' in table
+    assert '| source-only | gta2cs_source_only_mitb5 |' in table  # named by the short label
+    for name in ('analysis.png', 'analysis_per_class.png'):
+        assert (tmp_path / 'again' / name).read_bytes().startswith(PNG_MAGIC)
+    with pytest.raises(SystemExit):
+        analyze_results.main(['--from-csv', str(tmp_path / 'first' / 'analysis.csv'), str(experiment)])

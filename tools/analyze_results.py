@@ -1,22 +1,30 @@
 """Collect the evaluation results of runs, group the seeds of each configuration and tabulate them.
 
-    python tools/analyze_results.py RUN_DIR_OR_FOLDER... [--out DIR] [--plot] [--sort {name,miou}]
+    python tools/analyze_results.py RUN_DIR_OR_FOLDER... [--out DIR] [--plot] [--sort {name,miou}] [--names JSON]
+    python tools/analyze_results.py --from-csv analysis.csv [--plot] [--names JSON] [--out DIR]   # re-draw
 
 Each argument is a run directory or a folder searched recursively for run directories (a directory with
 a run config, see ``mmseg.apis.run_dir.find_run_config``, and ``test_results.json`` or
 ``<timestamp>/vis_data/scalars.json``). The result of a run is the ``metrics`` of its ``test_results.json``
-(written by ``test.sh``; source ``test``), else the last validation record of the newest log folder that
-has one (source ``val@<step>``); a run with neither is skipped with a warning.
+(written by ``test.sh``; source ``test``) unless that file is older than the run's newest checkpoint (then it
+is ignored with a warning), else the last validation record of the newest log folder that has one (source
+``val@<step>``); a run with neither is skipped with a warning.
 
-Runs whose config ``name`` is the same once the date prefix, the uuid suffix and a trailing ``_s<seed>``
-are removed belong to one configuration (one row). Per configuration: the number of runs, their seeds
-(``randomness.seed``), the mIoU mean ± std over the seeds (population std, ddof=0 as numpy's default, so
+Runs are seeds of one configuration (one row) when their config ``name`` is the same once the date prefix,
+the uuid suffix and a trailing ``_s<seed>`` are removed **and** their resolved configs are equal apart from
+the seed and the per-run entries (name, work_dir, git_rev, resume, load_from, launcher). Runs of one name
+whose configs differ form separate rows, named by what differs (``name [key=value, ...]``). Per configuration:
+the number of runs, their seeds (``randomness.seed``), the mIoU mean ± std over the seeds (population std, ddof=0 as numpy's default, so
 0.00 for a single run), each run's mIoU and source, for SYNTHIA -> Cityscapes the 16-class mIoU mean ± std
 (computed from the per-class IoU where the results lack ``mIoU16``) and the per-class IoU averaged over
 the seeds that have a value (``-`` in Markdown, empty in CSV, where no seed has one).
 
-The Markdown table is printed; ``analysis.md``, ``analysis.csv`` and with ``--plot`` ``analysis.png`` are
+The Markdown table is printed; ``analysis.md``, ``analysis.csv`` and with ``--plot`` ``analysis.png`` (mIoU
+mean ± std per configuration) and ``analysis_per_class.png`` (a configuration x class heatmap of the IoU) are
 written to ``--out`` (default: the folder when a single folder is given, else work_dirs/analysis).
+``--names JSON`` maps configuration names (or the parts that tell them apart in the figures) to display
+names for the figures and the table. ``--from-csv`` redraws the table and figures from a written
+``analysis.csv`` (e.g. the committed ``docs/exp200/analysis.csv``) without the run directories.
 """
 import argparse
 import csv
@@ -26,7 +34,7 @@ import os
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -41,9 +49,12 @@ from mmseg.apis.run_dir import find_run_config  # noqa: E402
 from mmseg.datasets.conversion import write_text  # noqa: E402
 from mmseg.evaluation import SYNTHIA_CLASSES  # noqa: E402
 from mmseg.utils.label_images import atomic_path  # noqa: E402
-from mmseg.utils.result_plots import plot_per_class_iou, save_figure  # noqa: E402
+from mmseg.utils.result_plots import plot_iou_heatmap, save_figure  # noqa: E402
 
 TEST_RESULTS = 'test_results.json'
+CHECKPOINTS = ('*.pth', )  # iter_<n>.pth, latest.pth
+# config entries that differ between the runs of one configuration by construction
+PER_RUN_KEYS = ('name', 'work_dir', 'git_rev', 'resume', 'load_from', 'launcher', 'seed', 'randomness.seed')
 LOG_SCALARS = '*/vis_data/scalars.json'  # <timestamp>/vis_data/scalars.json of mmengine
 RUN_NAME = re.compile(r'\d{6}_\d{4}_(?P<base>.+)_[0-9a-f]{5}')  # <yymmdd>_<HHMM>_<base name>_<uuid5>
 SEED_SUFFIX = re.compile(r'_s\d+$')
@@ -62,6 +73,7 @@ class RunResult:
     source: str  # 'test' or 'val@<step>'
     metrics: Dict[str, float]
     classes: List[str]
+    config: Dict[str, object] = field(default_factory=dict)  # the flat resolved config without PER_RUN_KEYS
 
     @property
     def is_synthia(self) -> bool:
@@ -155,9 +167,43 @@ def last_validation_record(run_dir: Path) -> Optional[dict]:
     return None
 
 
+def flat_config(node, prefix: str = '') -> Dict[str, object]:
+    """A resolved config as ``{'dotted.key': value}`` (lists by index), without :data:`PER_RUN_KEYS` (also
+    below other keys, e.g. the UDA wrapper's ``model.work_dir``)."""
+    if hasattr(node, 'to_dict'):
+        node = node.to_dict()
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, (list, tuple)):
+        items = ((str(i), v) for i, v in enumerate(node))
+    else:
+        return {prefix: node}
+    flat: Dict[str, object] = {}
+    for key, value in items:
+        dotted = f'{prefix}.{key}' if prefix else str(key)
+        if dotted in PER_RUN_KEYS or str(key) in ('work_dir', 'git_rev'):
+            continue
+        flat.update(flat_config(value, dotted))
+    return flat
+
+
+def stale_test_results(run_dir: Path) -> Optional[str]:
+    """Why the run's ``test_results.json`` is out of date (older than its newest checkpoint), or None."""
+    checkpoints = [p for pattern in CHECKPOINTS for p in run_dir.glob(pattern)]
+    if not checkpoints:
+        return None
+    newest = max(checkpoints, key=lambda p: p.stat().st_mtime)
+    if (run_dir / TEST_RESULTS).stat().st_mtime < newest.stat().st_mtime:
+        return f'{TEST_RESULTS} is older than {newest.name}'
+    return None
+
+
 def load_run(run_dir: Path) -> Optional[RunResult]:
-    """The result of a run directory (``test_results.json``, else the logs); None when it has none."""
-    if (run_dir / TEST_RESULTS).is_file():
+    """The result of a run directory (a current ``test_results.json``, else the logs); None when it has none."""
+    stale = (run_dir / TEST_RESULTS).is_file() and stale_test_results(run_dir)
+    if stale:
+        warn(f'{run_dir}: {stale}, ignored (run test.sh again); using the logs')
+    if (run_dir / TEST_RESULTS).is_file() and not stale:
         metrics, classes = read_test_results(run_dir / TEST_RESULTS)
         source = 'test'
     else:
@@ -170,7 +216,8 @@ def load_run(run_dir: Path) -> Optional[RunResult]:
     randomness = cfg.get('randomness') or {}
     seed = randomness.get('seed', cfg.get('seed'))  # top-level 'seed' in configs of the original code
     return RunResult(run_dir=run_dir, config_key=config_key(cfg.get('name') or run_dir.name), seed=seed,
-                     dataset=cfg.get('name_dataset'), source=source, metrics=metrics, classes=list(classes))
+                     dataset=cfg.get('name_dataset'), source=source, metrics=metrics, classes=list(classes),
+                     config=flat_config(cfg))
 
 
 def has_run_config(folder: Path) -> bool:
@@ -235,12 +282,46 @@ def summarize(key: str, runs: Sequence[RunResult]) -> ConfigSummary:
                          miou16_mean=miou16_mean, miou16_std=miou16_std, class_iou=class_iou)
 
 
-def group_runs(runs: Sequence[RunResult]) -> List[ConfigSummary]:
-    """One summary per configuration key, sorted by key."""
-    groups: Dict[str, List[RunResult]] = {}
+def config_groups(runs: Sequence[RunResult]) -> List[List[RunResult]]:
+    """``runs`` (of one name) split into groups with equal configs, in first-seen order."""
+    groups: List[List[RunResult]] = []
     for run in runs:
-        groups.setdefault(run.config_key, []).append(run)
-    return [summarize(key, members) for key, members in sorted(groups.items())]
+        for group in groups:
+            if group[0].config == run.config:
+                group.append(run)
+                break
+        else:
+            groups.append([run])
+    return groups
+
+
+def difference_label(group: Sequence[RunResult], others: Sequence[Sequence[RunResult]], limit: int = 3) -> str:
+    """``key=value, ...`` for the config entries in which ``group`` differs from some of ``others``."""
+    mine = group[0].config
+    keys = sorted({k for other in others if other is not group
+                   for k in set(mine) | set(other[0].config) if mine.get(k) != other[0].config.get(k)})
+    parts = [f'{k}={mine[k]!r}' if k in mine else f'{k} unset' for k in keys[:limit]]
+    return ', '.join(parts + ([f'+{len(keys) - limit} more'] if len(keys) > limit else []))
+
+
+def group_runs(runs: Sequence[RunResult]) -> List[ConfigSummary]:
+    """One summary per configuration: runs of one name key whose configs are equal apart from the seed (see the
+    module docstring); sorted by key."""
+    by_name: Dict[str, List[RunResult]] = {}
+    for run in runs:
+        by_name.setdefault(run.config_key, []).append(run)
+    summaries = []
+    for key, members in sorted(by_name.items()):
+        groups = config_groups(members)
+        if len(groups) == 1:
+            summaries.append(summarize(key, members))
+            continue
+        for group in groups:
+            label = f'{key} [{difference_label(group, groups)}]'
+            warn(f'{key}: runs with different configs are not seeds of one configuration; row {label!r}: '
+                 + ', '.join(str(r.run_dir) for r in group))
+            summaries.append(summarize(label, group))
+    return summaries
 
 
 def table_classes(summaries: Sequence[ConfigSummary]) -> List[str]:
@@ -263,14 +344,17 @@ def markdown_number(value: Optional[float], digits: int) -> str:
     return '-' if value is None or math.isnan(value) else f'{value:.{digits}f}'
 
 
-def markdown_table(summaries: Sequence[ConfigSummary]) -> str:
-    """config | n | seeds | mIoU mean ± std | per seed | source | [mIoU16 mean ± std] | per-class IoU."""
+def markdown_table(summaries: Sequence[ConfigSummary], labels: Optional[Sequence[str]] = None) -> str:
+    """[variant |] config | n | seeds | mIoU mean ± std | per seed | source | [mIoU16 mean ± std] | per-class IoU;
+    the variant column holds ``labels`` when given."""
     classes, miou16 = table_classes(summaries), with_miou16(summaries)
     header = ['config', 'n', 'seeds', 'mIoU', 'mIoU per seed', 'source'] + (['mIoU16'] if miou16 else []) + classes
+    header = (['variant'] if labels else []) + header
     lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
-    for s in summaries:
-        cells = [s.key, str(len(s.runs)), ', '.join(map(seed_text, s.seeds)), f'{s.miou_mean:.2f} ± {s.miou_std:.2f}',
-                 ', '.join(f'{v:.2f}' for v in s.mious), ', '.join(r.source for r in s.runs)]
+    for index, s in enumerate(summaries):
+        cells = ([labels[index]] if labels else []) + [
+            s.key, str(len(s.runs)), ', '.join(map(seed_text, s.seeds)), f'{s.miou_mean:.2f} ± {s.miou_std:.2f}',
+            ', '.join(f'{v:.2f}' for v in s.mious), ', '.join(r.source for r in s.runs)]
         if miou16:
             cells.append('-' if s.miou16_mean is None else f'{s.miou16_mean:.2f} ± {s.miou16_std:.2f}')
         cells += [markdown_number(s.class_iou.get(c), 1) for c in classes]
@@ -321,25 +405,43 @@ def short_labels(keys: Sequence[str]) -> List[str]:
     return ['_'.join(p[head:len(p) - tail]) or key for p, key in zip(parts, keys)]
 
 
-def plot_results(summaries: Sequence[ConfigSummary], path: Path) -> None:
-    """Top: mIoU mean with std error bars per configuration; bottom: per-class IoU bars per configuration
-    (classes with a value in some configuration). Configurations are labelled by what tells them apart."""
+def display_labels(summaries: Sequence[ConfigSummary], names: Optional[Dict[str, str]] = None) -> List[str]:
+    """Figure labels: ``names[config key]`` or ``names[short label]`` where given, else the short label (what
+    tells the configurations apart, :func:`short_labels`)."""
+    names = names or {}
+    shorts = short_labels([s.key for s in summaries])
+    return [names.get(s.key, names.get(short, short)) for s, short in zip(summaries, shorts)]
+
+
+def plot_miou(summaries: Sequence[ConfigSummary], labels: Sequence[str], path: Path) -> None:
+    """Horizontal bars: mIoU mean with the std over seeds as error bar and the value written beside it."""
+    fig = Figure(figsize=(9, 1.2 + 0.5 * len(summaries)))
+    ax = fig.subplots()
+    positions = np.arange(len(summaries))[::-1]
+    ax.barh(positions, [s.miou_mean for s in summaries], xerr=[s.miou_std for s in summaries], capsize=4,
+            color='tab:blue', height=0.6)
+    for y, s in zip(positions, summaries):
+        ax.annotate(f'{s.miou_mean:.1f} ± {s.miou_std:.1f} (n={len(s.runs)})', (s.miou_mean + s.miou_std, y),
+                    textcoords='offset points', xytext=(4, 0), va='center', fontsize='small')
+    ax.set_yticks(positions, labels)
+    ax.set_xlabel('mIoU (%), mean ± std over seeds')
+    ax.set_xlim(0, max(s.miou_mean + s.miou_std for s in summaries) * 1.25)
+    ax.set_title('mIoU per configuration')
+    ax.grid(axis='x', alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_per_class_heatmap(summaries: Sequence[ConfigSummary], labels: Sequence[str], path: Path) -> None:
+    """Configuration x class heatmap of the IoU (mean over seeds), each cell written; classes without a value in
+    any configuration are left out, a missing value is grey."""
     classes = [c for c in table_classes(summaries) if any(not math.isnan(s.class_iou.get(c, math.nan))
                                                           for s in summaries)]
-    labels = short_labels([s.key for s in summaries])
-    fig = Figure(figsize=(max(10, len(classes) * (0.4 + 0.15 * len(summaries))), 11))
-    top, bottom = fig.subplots(2, 1, gridspec_kw=dict(height_ratios=[2, 3]))
-    positions = np.arange(len(summaries))
-    top.bar(positions, [s.miou_mean for s in summaries], yerr=[s.miou_std for s in summaries], capsize=4)
-    for x, s in zip(positions, summaries):
-        top.annotate(f'{s.miou_mean:.1f}', (x, s.miou_mean + s.miou_std), textcoords='offset points',
-                     xytext=(0, 3), ha='center')
-    top.set_xticks(positions, labels, rotation=20, ha='right')
-    top.set_ylabel('mIoU (%)')
-    top.set_title('mIoU, mean ± std over seeds')
-    plot_per_class_iou(bottom, classes, {label: [s.class_iou.get(c) for c in classes]
-                                         for label, s in zip(labels, summaries)},
-                       legend_kwargs=dict(loc='upper center', bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize='small'))
+    values = np.array([[s.class_iou.get(c, math.nan) for c in classes] for s in summaries], dtype=float)
+    fig = Figure(figsize=(2.5 + 0.62 * len(classes), 1.6 + 0.45 * len(summaries)))
+    ax = fig.subplots()
+    plot_iou_heatmap(ax, values, labels, classes)
+    ax.set_title('IoU per class (%), mean over seeds')
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -351,26 +453,69 @@ def default_out_dir(paths: Sequence[Path]) -> Path:
     return DEFAULT_OUT
 
 
+def summaries_from_csv(path: Path) -> List[ConfigSummary]:
+    """The rows of a written ``analysis.csv`` (for redrawing; the runs carry seed, mIoU and source only)."""
+    if not path.is_file():
+        raise SystemExit(f'Not a file: {path}')
+    with open(path, newline='') as file:
+        rows = list(csv.DictReader(file))
+    if not rows or 'mIoU_mean' not in rows[0]:
+        raise SystemExit(f'{path}: not an analysis.csv of tools/analyze_results.py (no mIoU_mean column)')
+    summaries = []
+    for row in rows:
+        classes = [key[len('IoU.'):] for key in row if key.startswith('IoU.')]
+        runs = [RunResult(run_dir=path, config_key=row['config'], seed=None if seed == '-' else int(seed),
+                          dataset=None, source=source, metrics={'mIoU': float(miou)}, classes=classes)
+                for seed, miou, source in zip(row['seeds'].split(';'), row['mIoU_per_seed'].split(';'),
+                                              row['source'].split(';'))]
+        number = (lambda text: math.nan if text in ('', None) else float(text))
+        summaries.append(ConfigSummary(
+            key=row['config'], runs=runs, miou_mean=float(row['mIoU_mean']), miou_std=float(row['mIoU_std']),
+            miou16_mean=number(row['mIoU16_mean']) if row.get('mIoU16_mean') else None,
+            miou16_std=number(row['mIoU16_std']) if row.get('mIoU16_std') else None,
+            class_iou={c: number(row[f'IoU.{c}']) for c in classes}))
+    return summaries
+
+
+def read_names(path: Optional[Path]) -> Dict[str, str]:
+    """The ``--names`` JSON object (configuration name or short label -> display name)."""
+    if path is None:
+        return {}
+    names = json.loads(path.read_text())
+    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+        raise SystemExit(f'{path}: expected a JSON object of configuration name -> display name')
+    return names
+
+
 def main(argv: Optional[List[str]] = None) -> List[ConfigSummary]:
     """Command line entry (see the module docstring); returns the table's rows."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('paths', nargs='+', type=Path, metavar='RUN_DIR_OR_FOLDER')
+    parser.add_argument('paths', nargs='*', type=Path, metavar='RUN_DIR_OR_FOLDER')
+    parser.add_argument('--from-csv', type=Path, help='redraw from this analysis.csv instead of run directories')
     parser.add_argument('--out', type=Path, help='output folder (default: see above)')
-    parser.add_argument('--plot', action='store_true', help='also write analysis.png')
+    parser.add_argument('--plot', action='store_true', help='also write analysis.png and analysis_per_class.png')
     parser.add_argument('--sort', choices=('name', 'miou'), default='name', help='row order (miou: best first)')
+    parser.add_argument('--names', type=Path, help='JSON: configuration name (or short label) -> display name')
     args = parser.parse_args(argv)
-    summaries = group_runs(collect_runs(args.paths))
+    if bool(args.paths) == bool(args.from_csv):
+        parser.error('give run directories / folders, or --from-csv analysis.csv')
+    names = read_names(args.names)
+    summaries = summaries_from_csv(args.from_csv) if args.from_csv else group_runs(collect_runs(args.paths))
     if args.sort == 'miou':
         summaries.sort(key=lambda s: -s.miou_mean)
-    out = args.out or default_out_dir(args.paths)
+    out = args.out or (args.from_csv.parent if args.from_csv else default_out_dir(args.paths))
     out.mkdir(parents=True, exist_ok=True)
-    table = markdown_table(summaries)
+    labels = display_labels(summaries, names)
+    table = markdown_table(summaries, labels if names else None)
     write_text(str(out / 'analysis.md'), table + '\n')
-    write_csv(summaries, out / 'analysis.csv')
-    written = ['analysis.md', 'analysis.csv']
+    written = ['analysis.md']
+    if not args.from_csv:
+        write_csv(summaries, out / 'analysis.csv')
+        written.append('analysis.csv')
     if args.plot:
-        plot_results(summaries, out / 'analysis.png')
-        written.append('analysis.png')
+        plot_miou(summaries, labels, out / 'analysis.png')
+        plot_per_class_heatmap(summaries, labels, out / 'analysis_per_class.png')
+        written += ['analysis.png', 'analysis_per_class.png']
     print(table)
     print(f'Written to {out}: {", ".join(written)}')
     return summaries

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -47,3 +48,17 @@ def class_legend_handles(label_ids: Iterable[int], classes: Sequence[str],
     ids = sorted({int(i) for i in label_ids if 0 <= int(i) < len(classes)})
     return [Patch(facecolor=np.asarray(palette[i]) / 255.0, edgecolor='black', linewidth=0.5, label=classes[i])
             for i in ids]
+
+
+def plot_iou_heatmap(ax: Axes, values: np.ndarray, rows: Sequence[str], columns: Sequence[str]) -> None:
+    """``values`` (rows x columns, IoU in %, NaN for none) as a heatmap on ``ax`` with a colour bar, each cell
+    written (white on dark cells), NaN cells grey with '-'."""
+    cmap = matplotlib.colormaps['viridis'].with_extremes(bad='lightgrey')
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=100, aspect='auto')
+    for (r, c), value in np.ndenumerate(values):
+        text = '-' if math.isnan(value) else f'{value:.0f}'
+        ax.text(c, r, text, ha='center', va='center', fontsize='small',
+                color='white' if not math.isnan(value) and value < 60 else 'black')
+    ax.set_xticks(np.arange(len(columns)), columns, rotation=45, ha='right')
+    ax.set_yticks(np.arange(len(rows)), rows)
+    ax.figure.colorbar(image, ax=ax, label='IoU (%)', fraction=0.03, pad=0.01)
