@@ -1,14 +1,16 @@
 # Embedded synthetic benchmark: CDDA on DACS + RCS (synth_gta2cs_dacs_rcs.py: tiny DAFormer from scratch, 2000
-# iterations of 8 + 8 images at 128x128) with the depth maps of tools/make_synthetic_data.py. The thresholds are
-# the GTA DAFormer ones (0.56 / 0.54, decay 0.0025); the decay window of 10k-40k of 40k iterations is scaled to
-# the 2000 iterations: 30 steps at 500, 550, ..., 1950.
+# iterations of 8 + 8 images at 128x128) with the depth maps of tools/make_synthetic_data.py. The decay window of
+# 10k-40k of the 40k iterations is scaled to the 2000 iterations: 30 steps at 500, 550, ..., 1950. The thresholds
+# are lowered to this pair's image scores: scored with their true labels against the 600-crop bank, target train
+# crops have median 0.40 and 90th percentile 0.49, so the GTA values 0.56 / 0.54 would pass 0.5 % / 1.5 % of them;
+# 0.44 / 0.42 pass about a quarter at the start and most at the end (-0.075 by 30 decrements).
 # Before training: python tools/cdda_preprocess.py configs/synth/synth_gta2cs_cdda.py (600 crops, seconds).
 _base_ = ['synth_gta2cs_dacs_rcs.py']
 uda = dict(
     cdda=dict(
         dataset='gta',
-        reweight_threshold=0.56,
-        relabel_threshold=0.54,
+        reweight_threshold=0.44,
+        relabel_threshold=0.42,
         threshold_decay=0.0025,
         decay_start=500,
         decay_interval=50,
