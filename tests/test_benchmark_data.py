@@ -26,8 +26,9 @@ def test_pairs_per_worker_steps_and_decoders_on_tiny_images(tmp_path):
         assert record['workers_needed'] == {
             str(ms): benchmark_data.workers_needed(record['pair_ms']['mean'], 2, ms) for ms in (90.0, 45.0)}
         decoders = record['decoding']['cityscapes']['decoders']
-        assert decoders['opencv']['identical_to_opencv'] and decoders['pillow']['ms'] > 0
-    assert report['formats']['png']['decoding']['gta']['decoders']['pillow']['identical_to_opencv']
+        assert decoders['opencv']['identical_to_pipeline'] and decoders['pillow']['ms'] > 0
+        assert record['decoding']['gta label png']['decoders']['opencv']['identical_to_pipeline']
+    assert report['formats']['png']['decoding']['gta']['decoders']['pillow']['identical_to_pipeline']
 
 
 def test_workers_needed_rounds_up():

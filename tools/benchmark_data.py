@@ -14,7 +14,8 @@ with one torch and OpenCV thread as in a loader worker: source-target pairs per 
 worker, the time of each pipeline step, and how many workers keep up with an iteration of
 ``--iteration-ms`` (90 ms: HRDA in an hour; 45 ms: DAFormer in 30 minutes). Last, the image
 decoders on one file of each kind (OpenCV, Pillow, and where installed pyspng for PNG, simplejpeg
-and PyTurboJPEG for JPEG), with whether their pixels equal OpenCV's.
+and PyTurboJPEG for JPEG), with whether their pixels equal those of the pipeline's decoder (OpenCV
+for images, Pillow for labels).
 
 Writes ``<out-dir>/<config name>__data__<cpu>.json``; ``--scale`` shrinks the images (tests).
 """
@@ -161,8 +162,24 @@ def measure_pairs(dataset_cfg: dict, pairs: int, warmup: int, seed: int) -> dict
                 step_ms_per_pair={name: 1000 * sum(t) / pairs for name, t in steps.items()})
 
 
+def _label_decoders() -> Dict[str, Callable[[bytes], np.ndarray]]:
+    """Decoders of a grey train-id label PNG; 'pillow' is the one ``LoadAnnotations`` uses (the reference's)."""
+    decoders = {
+        'pillow': lambda data: np.asarray(Image.open(io.BytesIO(data))),
+        'opencv': lambda data: cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED),
+    }
+    try:
+        import pyspng
+        decoders['pyspng'] = lambda data: pyspng.load(data)
+    except ImportError:
+        pass
+    return decoders
+
+
 def _decoders(kind: str) -> Dict[str, Callable[[bytes], np.ndarray]]:
-    """BGR uint8 decoders of the encoded bytes of one image."""
+    """BGR uint8 decoders of the encoded bytes of one image ('opencv': the one ``LoadImageFromFile`` uses)."""
+    if kind == 'label':
+        return _label_decoders()
     decoders = {
         'opencv': lambda data: cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR),
         'pillow': lambda data: np.asarray(Image.open(io.BytesIO(data)).convert('RGB'))[..., ::-1],
@@ -189,17 +206,19 @@ def _decoders(kind: str) -> Dict[str, Callable[[bytes], np.ndarray]]:
 
 
 def measure_decoders(path: Path, kind: str, runs: int) -> dict:
-    """ms per decode (median of ``runs``) of each decoder and whether its pixels equal OpenCV's."""
+    """ms per decode (median of ``runs``) of each decoder of ``kind`` ('png', 'jpeg' or 'label') and whether
+    its pixels equal those of the first one, the pipeline's (OpenCV for images, Pillow for labels)."""
     data = path.read_bytes()
-    reference = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    decoders = _decoders(kind)
+    reference = next(iter(decoders.values()))(data)
     out = {}
-    for name, decode in _decoders(kind).items():
+    for name, decode in decoders.items():
         times = []
         for _ in range(runs + 1):
             start = time.perf_counter()
             pixels = decode(data)
             times.append(time.perf_counter() - start)
-        out[name] = dict(ms=1000 * statistics.median(times[1:]), identical_to_opencv=bool(
+        out[name] = dict(ms=1000 * statistics.median(times[1:]), identical_to_pipeline=bool(
             pixels.shape == reference.shape and np.array_equal(pixels, reference)))
     return dict(file_bytes=len(data), decoders=out)
 
@@ -250,7 +269,9 @@ def main(argv=None) -> dict:
             record['decoding'] = {
                 'gta': measure_decoders(root / 'gta' / 'images' / f'00000{suffix}', fmt, args.decoder_runs),
                 'cityscapes': measure_decoders(next((root / 'cityscapes' / 'leftImg8bit').rglob(f'*{suffix}')),
-                                               fmt, args.decoder_runs)}
+                                               fmt, args.decoder_runs),
+                'gta label png': measure_decoders(root / 'gta' / 'labels' / '00000_labelTrainIds.png', 'label',
+                                              args.decoder_runs)}
             formats[fmt] = record
     report = dict(config=os.path.relpath(Path(args.config).resolve(), REPO_ROOT), batch_size=batch_size,
                   image_sizes=dict(gta=[round(args.scale * s) for s in GTA_SIZE],
@@ -278,7 +299,7 @@ def print_report(report: dict) -> None:
         for name, ms in sorted(record['step_ms_per_pair'].items(), key=lambda item: -item[1]):
             print(f'    {name:<34} {ms:8.1f} ms per pair')
         for domain, decoding in record['decoding'].items():
-            timings = ', '.join(f"{name} {d['ms']:.1f} ms{'' if d['identical_to_opencv'] else ' (other pixels)'}"
+            timings = ', '.join(f"{name} {d['ms']:.1f} ms{'' if d['identical_to_pipeline'] else ' (other pixels)'}"
                                 for name, d in decoding['decoders'].items())
             print(f"    decode one {domain} {fmt} ({decoding['file_bytes'] / 1e6:.2f} MB): {timings}")
 
