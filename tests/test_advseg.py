@@ -10,6 +10,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import mmseg.engine  # noqa: F401  (registers the optimiser wrapper constructors)
+from mmseg.apis.checkpoint import load_checkpoint
+from mmseg.apis.inference import WRAPPER_LEFTOVER_PREFIXES
 from mmseg.apis.train_config import runner_config
 from mmseg.engine.adversarial_optim_wrapper_constructor import AdversarialOptimWrapperConstructor
 from mmseg.models.uda.advseg import AdvSeg
@@ -95,6 +97,15 @@ def test_hrda_student_and_mic_on_top():
     assert sizes == [(32, 32)] * 3  # G on the target, D on the source and the target
     detail = {'decode.hr.loss_seg', 'decode.hr.acc_seg'}
     assert set(logs) == LOGS | detail | {f'masked.{key}' for key in {'decode.loss_seg', 'decode.acc_seg'} | detail}
+
+
+def test_the_student_of_an_advseg_checkpoint_loads_for_testing():
+    """test.sh / init_model: the reference key revision turns ``model_D.main.x`` into ``D.main.x``, left over."""
+    advseg = _build(**MIC)
+    student = MODELS.build(copy.deepcopy(TINY_MODEL))
+    _, report = load_checkpoint(student, dict(state_dict=advseg.state_dict()), ignore_prefixes=WRAPPER_LEFTOVER_PREFIXES)
+    assert report.missing == [] and report.unexpected == []
+    assert all(torch.equal(v, advseg.model.state_dict()[k]) for k, v in student.state_dict().items())
 
 
 def test_resumed_run_ends_with_the_same_segmentor_discriminator_and_optimisers(tmp_path):

@@ -25,8 +25,9 @@ from .legacy_config import is_legacy_config, load_legacy_config
 from .run_dir import find_run_files
 
 ImageInput = Union[str, Path, np.ndarray]
-# Keys of the UDA wrapper that the reference key revision leaves over (``ema_model.x`` → ``ema_x``).
-WRAPPER_LEFTOVER_PREFIXES = ('ema_', 'imnet_', 'mic.')
+# Keys of the UDA wrapper that the reference key revision leaves over (``ema_model.x`` → ``ema_x``; AdvSeg's
+# ``model_D.main.x`` → ``D.main.x``, the unanchored pattern ``model.`` matching ``model_``).
+WRAPPER_LEFTOVER_PREFIXES = ('ema_', 'imnet_', 'mic.', 'D.')
 
 
 def load_test_config(config: Union[str, Path, Config]) -> Config:
