@@ -249,7 +249,7 @@ def test_one_cdda_iteration_reweights_relabels_and_replaces_the_classmix_source(
     expected[:, :4], expected[:, -8:] = 0, 0
     assert torch.allclose(pseudo.weight, expected) and bank_index == [sim.best for sim in sims]
     # relabeling fired: guidance loss 0.1 q CE_soft of the student on the clean target crop, before the mix loss
-    assert result.soft_target is not None and bool((result.soft_target.sum(-1) > 1).any())
+    assert result.soft_target is not None and bool((result.soft_target.sum(1) > 1).any())
     tgt_loss, _ = guidance_loss(student_logits(student, target_img), result.soft_target, 0.1 * fraction.float()
                                 * torch.ones_like(prob))
     assert len(losses) == 4 and torch.allclose(losses[2], tgt_loss)

@@ -166,10 +166,10 @@ def check_relabel(case):
         got['gate_per_class'] = [list(g) for g in result.gates]
         del got['gates']
         if result.soft_target is not None:
-            one_hot = torch.nn.functional.one_hot(label, 19).float()
-            changed = [k for k in range(19) if not torch.equal(result.soft_target[..., k], one_hot[..., k])]
+            one_hot = torch.nn.functional.one_hot(label, 19).float().permute(0, 3, 1, 2)
+            changed = [k for k in range(19) if not torch.equal(result.soft_target[:, k], one_hot[:, k])]
             got['changed_channels'] = changed
-            got['changed_channel_values'] = torch.stack([result.soft_target[..., k] for k in changed]) if changed \
+            got['changed_channel_values'] = torch.stack([result.soft_target[:, k] for k in changed]) if changed \
                 else torch.zeros(0)
             got['tgt_pseudo_weight'] = guidance.guidance_weight * torch.ones_like(prob) * fraction.float()
         actual[setting['name']] = got
@@ -191,11 +191,11 @@ def check_guidance_loss(case):
     from mmseg.models.uda.depth_guidance import fix_soft_target, guidance_loss
     inputs = case['inputs']
     label = inputs['pseudo_label'].long()
-    soft = torch.nn.functional.one_hot(label, 19).float()
+    soft = torch.nn.functional.one_hot(label, 19).float().permute(0, 3, 1, 2).contiguous()
     for k, values in zip(inputs['changed_channels'], inputs['changed_channel_values']):
-        soft[..., k] = values
+        soft[:, k] = values
     loss, pixel_ce = guidance_loss(inputs['logits'], soft, inputs['tgt_pseudo_weight'])
-    entry = fix_soft_target(soft).gather(-1, label[..., None])[..., 0]
+    entry = fix_soft_target(soft).gather(1, label[:, None])[:, 0]
     _check(case, dict(loss=loss, pixel_ce=pixel_ce, pseudo_entry_after_fixup=entry,
                       min_pseudo_entry_after_fixup=float(entry.min())))
 

@@ -92,7 +92,7 @@ def reweight(weight: Tensor, label: Tensor, confident: Tensor, sims: Sequence[Si
 
 class Relabel(NamedTuple):
     """The relabeling of a batch (spec §2.6)."""
-    soft_target: Optional[Tensor]  # B x H x W x C, None when no image passed the threshold
+    soft_target: Optional[Tensor]  # B x C x H x W, None when no image passed the threshold
     fire: bool  # whether the guidance loss is computed
     messages: List[dict]  # per image: flag, and with flag the injected classes, target bin counts, n*
     gates: List[Tuple[int, int, bool]]  # (image, class, gate) in processing order
@@ -119,8 +119,9 @@ def relabel(label: Tensor, depth: Tensor, sims: Sequence[Similarity], bank: Dept
         crop_counts = bank.crop_counts(sim.best)
         inject = sim.absent & (crop_counts.sum(dim=1) > 0)
         messages.append(dict(flag=True, cls_mask=inject, tgt_dep_num=sim.target_counts.sum(dim=0), max_idx=sim.best))
-        if soft is None:
-            soft = F.one_hot(label.long(), num_classes).float()
+        if soft is None:  # one-hot of the pseudo-label (an argmax: every label < num_classes)
+            soft = torch.zeros(label.shape[0], num_classes, *label.shape[1:], device=label.device)
+            soft.scatter_(1, label.long()[:, None], 1.0)
         prior = depth_prior(crop_counts)
         bins = depth[i].long().clamp(0, prior.shape[1] - 1)
         for k in torch.nonzero(inject).flatten().tolist():
@@ -133,23 +134,22 @@ def relabel(label: Tensor, depth: Tensor, sims: Sequence[Similarity], bank: Dept
             gates.append((i, k, gate))
             if gate:
                 values = prior[k][bins]
-                channel = soft[i, :, :, k]
-                channel[values > 0] = values[values > 0]
+                soft[i, k] = torch.where(values > 0, values, soft[i, k])
     return Relabel(soft, fire, messages, gates)
 
 
 def fix_soft_target(soft_target: Tensor) -> Tensor:
-    """The reference's row fix-up: where a pixel's soft target sums to > 1, its entry equal to 1 (the
-    pseudo-class) becomes ``2 − sum`` = 1 − Σ injected."""
-    total = soft_target.sum(dim=-1, keepdim=True)
+    """The reference's row fix-up of a B x C x H x W soft target: where a pixel's soft target sums to > 1, its
+    entry equal to 1 (the pseudo-class) becomes ``2 − sum`` = 1 − Σ injected."""
+    total = soft_target.sum(dim=1, keepdim=True)
     return torch.where((total > 1) & (soft_target == 1), 2 - total, soft_target)
 
 
 def guidance_loss(logits: Tensor, soft_target: Tensor, weight: Tensor) -> Tuple[Tensor, Tensor]:
     """``mean(weight · CE_soft)`` and the per-pixel soft cross-entropy (B x H x W): ``logits`` (B x C x h x w)
-    bilinearly up-sampled (``align_corners=False``) to the soft target's H x W (B x H x W x C, fixed up),
+    bilinearly up-sampled (``align_corners=False``) to the soft target's H x W (B x C x H x W, fixed up),
     ``weight`` B x H x W (the reference's constant 0.1·q)."""
-    target = fix_soft_target(soft_target).permute(0, 3, 1, 2)
+    target = fix_soft_target(soft_target)
     logits = resize(logits.float(), size=target.shape[2:], mode='bilinear', align_corners=False)
     pixel_ce = -(F.log_softmax(logits, dim=1) * target).sum(dim=1)
     return (pixel_ce * weight).mean(), pixel_ce
@@ -192,7 +192,7 @@ class GuidanceStep(NamedTuple):
     """What CDDA decided for one batch."""
     weight: Tensor  # reweighted pseudo-label weight (before the crop / valid mask)
     bank_index: List[int]  # n* per image for the ClassMix source, -1: keep the source crop
-    soft_target: Optional[Tensor]  # B x H x W x C when the guidance loss fires, else None
+    soft_target: Optional[Tensor]  # B x C x H x W when the guidance loss fires, else None
     guidance_weight: Optional[Tensor]  # B x H x W (0.1·q) when the guidance loss fires
     scores: Tensor  # image scores m (B)
 
