@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmseg.engine.seg_runner import SegRunner as Runner  # noqa: E402  (mmengine's, with a short start-up log)
 
 import mmseg.datasets  # noqa: E402,F401  (registers data sets and transforms)
 import mmseg.engine  # noqa: E402,F401  (compat fixes, optimiser constructor, schedulers)
