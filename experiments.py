@@ -50,6 +50,11 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
   EBDA repository has nothing for it): DAFormer and EBDA with the recipe of 90, validation per target, as
   configs/daformer/ and configs/ebda/ ``cs2foggyrain_*``. With ``data='synth'`` its runs go to the synthetic pair's
   fog + rain variant.
+- 92: CDDA (not a reference ID; the CDDA repository runs its six configs, as configs/cdda/): DAFormer, HRDA and
+  MIC(HRDA), each on GTA and on SYNTHIA, with the depth-distribution guidance (``uda.cdda``: the thresholds of the
+  configs, the decay window [iters / 4, iters) every iters / 40) on the ``*_depth.py`` data bases, one seed each as
+  the configs (DAFormer 0, HRDA 1, MIC 2), evaluation every 1000 iterations keeping the best-mIoU checkpoint. Each
+  run needs its source bank first: ``python tools/cdda_preprocess.py <generated config>``.
 - 100: architecture start-up test, target-only, 2 iterations, seed 0.
 - 101: UDA start-up test, every UDA variant on the final DAFormer model, 2 iterations, seed 0.
 - 200: the embedded synthetic pair on CPU (not a reference ID): source-only, DACS, + RCS, + entropy
@@ -210,6 +215,15 @@ class Mask:
 
 
 @dataclass(frozen=True)
+class Cdda:
+    """CDDA (spec ebda-cdda-ddb §2): the data set and thresholds of ``uda.cdda``."""
+    dataset: str  # 'gta' or 'synthia'
+    reweight_threshold: float
+    relabel_threshold: float
+    threshold_decay: float
+
+
+@dataclass(frozen=True)
 class Run:
     """One training run: the variables of the reference's ``config_from_vars`` (defaults as there)."""
     architecture: str  # HRDA: 'hrda1-{hrcrop}-{λ_hr}[-opts]_{decoder}'
@@ -227,6 +241,7 @@ class Run:
     inference: str = 'whole'  # or 'slide' (windows of the training crop, stride crop / 2)
     batched_slide: bool = True  # slide windows in one batch (False: one after the other, less memory)
     mask: Optional[Mask] = None  # MIC
+    cdda: Optional[Cdda] = None  # CDDA (on the data bases with depth maps)
     opt: str = DEFAULT_OPT
     lr: float = DEFAULT_LR
     schedule: str = 'poly10warm'
@@ -322,6 +337,8 @@ def uda_name(run: Run) -> str:
         name += PLCROP_NAMES[plcrop]
     if run.mask is not None:
         name += mask_name(run.mask)
+    if run.cdda is not None:
+        name += '_cdda'
     return name
 
 
@@ -416,7 +433,7 @@ def dataset_base(run: Run) -> str:
     if target_has_margins(base) != margins:
         raise ValueError(f'{base}: the crop_pseudo_margins of its target do not match plcrop={run.plcrop!r} of '
                          f'{run_name(run)}')
-    return base
+    return base[:-len('.py')] + '_depth.py' if run.cdda is not None else base
 
 
 def schedule_bases(run: Run) -> List[str]:
@@ -507,6 +524,10 @@ def uda_overrides(run: Run) -> dict:
         uda.update(pseudo_label_crop(run))
     if run.mask is not None:
         uda.update(mask_overrides(run.mask))
+    if run.cdda is not None:  # the reference's decay window, 10k-40k of 40k iterations, scaled to the run
+        uda['cdda'] = dict(dataset=run.cdda.dataset, reweight_threshold=run.cdda.reweight_threshold,
+                           relabel_threshold=run.cdda.relabel_threshold, threshold_decay=run.cdda.threshold_decay,
+                           decay_start=run.iters // 4, decay_interval=run.iters // 40, decay_end=run.iters)
     return dict(uda=uda) if uda else {}
 
 
@@ -743,6 +764,19 @@ def ebda_fog_rain() -> List[Run]:
     return with_seeds([replace(ebda, uda='dacs_a999_fdthings'), ebda])
 
 
+def cdda_final() -> List[Run]:
+    """92: CDDA on DAFormer, HRDA and MIC(HRDA), GTA and SYNTHIA, as configs/cdda/ (seeds 0, 1, 2 by method)."""
+    gta, synthia = Cdda('gta', 0.56, 0.54, 0.0025), Cdda('synthia', 0.49, 0.47, 0.001)
+    hr_gta, hr_synthia = replace(gta, threshold_decay=0.003), replace(synthia, threshold_decay=0.002)
+    runs = []
+    for final, seed, on_gta, on_synthia, synthia_source in (
+            (FINAL_DAFORMER, 0, gta, synthia, 'synthia'), (FINAL_HRDA, 1, hr_gta, hr_synthia, 'synthiaHR'),
+            (FINAL_MIC_HRDA, 2, hr_gta, hr_synthia, 'synthiaHR')):
+        run = replace(final, seed=seed, val_interval=1000, save_best=True)
+        runs += [replace(run, cdda=on_gta), replace(run, source=synthia_source, cdda=on_synthia)]
+    return runs
+
+
 # The architectures of the reference's tables 1-3 and 7 (spec §10.2: 22 in the reference's list).
 STARTUP_ARCHITECTURES = [
     # Table 1: architecture comparison
@@ -829,6 +863,7 @@ EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
     85: mic_supervised,
     90: ebda_acdc,
     91: ebda_fog_rain,
+    92: cdda_final,
     100: architecture_startup_test,
     101: uda_startup_test,
     200: synthetic_benchmark,

@@ -489,7 +489,7 @@ def test_experiments_with_missing_components_name_them(exp_id, missing):
 
 def test_unknown_experiment_lists_the_valid_ids():
     with pytest.raises(ValueError, match=r'unknown experiment ID 999; valid IDs: 5, 6, 7, 8, 40, 42, 43, 44, 49, 80, '
-                                         r'82, 83, 84, 85, 90, 91, 100, 101, 200, 201 '
+                                         r'82, 83, 84, 85, 90, 91, 92, 100, 101, 200, 201 '
                                          r'\(not yet runnable: 1, 2, 3, 4, 41, 81\)'):
         generate_experiment_cfgs(999)
 

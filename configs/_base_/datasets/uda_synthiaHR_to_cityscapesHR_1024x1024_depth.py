@@ -1,0 +1,7 @@
+# uda_synthiaHR_to_cityscapesHR_1024x1024.py with the depth maps of CDDA (spec ebda-cdda-ddb §2.2):
+# data/synthia/depth_any/<image name>.png and
+# data/cityscapes/depth_any/train/<city>/<stem>_depth.png (tools/make_depth_maps.py).
+# The data sets load each map after its image and carry it through the resize (bilinear), crop and flip.
+_base_ = ['uda_synthiaHR_to_cityscapesHR_1024x1024.py']
+source_dataset = dict(data_prefix=dict(depth_path='depth_any'))
+target_dataset = dict(data_prefix=dict(depth_path='depth_any/train'))
