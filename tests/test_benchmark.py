@@ -37,7 +37,8 @@ def test_benchmark_writes_both_modes_and_their_ratio(tmp_path):
     assert reference['settings']['matmul_tf32'] is True and fast['settings']['matmul_tf32'] is False
     for record in (reference, fast):
         timing = record['train_ms_per_iter']
-        assert 0 < timing['min'] <= timing['median'] <= timing['max'] and record['iters'] == 2
+        assert 0 < timing['min'] <= timing['median'] <= timing['max'] and record['iters'] == timing['n'] == 2
+        assert record['train_process_cpu_ms_per_iter']['median'] > 0
         assert record['crop'] == [64, 64] and record['inference_size'] == [64, 128]
         assert record['peak_memory_mb'] > 0 and record['inference_ms_per_image']['median'] > 0
         assert len(record['load_average_after_training']) == 3

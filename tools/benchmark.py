@@ -284,22 +284,25 @@ def build(cfg: Config, device: torch.device):
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
-def time_training(model, optim_wrapper, batches: List[dict], warmup: int, reader: LogReader,
-                  device: torch.device, profile_path: Optional[Path]) -> List[float]:
-    """Seconds of each timed step (host clock; the device is synchronised once, after the last)."""
+def time_training(model, optim_wrapper, batches: List[dict], warmup: int, iters: int, reader: LogReader,
+                  device: torch.device, profile_path: Optional[Path]) -> Tuple[List[float], List[float]]:
+    """Seconds of each of the ``iters`` timed steps after ``warmup`` untimed ones: host clock (the device is
+    synchronised once, after the last) and the process's CPU time (all its threads; on a loaded machine
+    with one thread, about the step's time on an idle one)."""
     for batch in batches[:warmup]:
         reader(model.train_step(batch, optim_wrapper))
     reader.flush()
     synchronize(device)
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
-    stamps = [time.perf_counter()]
-    for batch in batches[warmup:]:
+    stamps, cpu_stamps = [time.perf_counter()], [time.process_time()]
+    for batch in batches[warmup:warmup + iters]:
         reader(model.train_step(batch, optim_wrapper))
         stamps.append(time.perf_counter())
+        cpu_stamps.append(time.process_time())
     reader.flush()
     synchronize(device)
-    stamps[-1] = time.perf_counter()
+    stamps[-1], cpu_stamps[-1] = time.perf_counter(), time.process_time()
     if profile_path is not None:
         activities = [torch.profiler.ProfilerActivity.CPU]
         if device.type == 'cuda':
@@ -310,7 +313,7 @@ def time_training(model, optim_wrapper, batches: List[dict], warmup: int, reader
             reader.flush()
             synchronize(device)
         prof.export_chrome_trace(str(profile_path))
-    return [b - a for a, b in zip(stamps, stamps[1:])]
+    return [b - a for a, b in zip(stamps, stamps[1:])], [b - a for a, b in zip(cpu_stamps, cpu_stamps[1:])]
 
 
 def time_inference(model, size: Tuple[int, int], runs: int, amp_dtype: Optional[torch.dtype],
@@ -337,7 +340,7 @@ def summarise(seconds: List[float]) -> dict:
     ms = sorted(1000 * s for s in seconds)
     quartiles = statistics.quantiles(ms, n=4) if len(ms) > 1 else [ms[0]] * 3
     return dict(median=statistics.median(ms), mean=statistics.fmean(ms), q1=quartiles[0], q3=quartiles[2],
-                min=ms[0], max=ms[-1])
+                min=ms[0], max=ms[-1], n=len(ms))
 
 
 def run_mode(args: argparse.Namespace, mode: str) -> dict:
@@ -375,7 +378,8 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
         profile_path = Path(args.out_dir) / f'{Path(args.config).stem}__{mode}_trace.json'
         profile_path.parent.mkdir(parents=True, exist_ok=True)
     with original_work:
-        train_seconds = time_training(model, optim_wrapper, batches, args.warmup, reader, device, profile_path)
+        train_seconds, train_cpu_seconds = time_training(model, optim_wrapper, batches, args.warmup, args.iters,
+                                                         reader, device, profile_path)
         load_after_training = os.getloadavg()
         matmul_tf32 = torch.backends.cuda.matmul.allow_tf32
         memory, memory_kind = peak_memory_mb(device)
@@ -393,7 +397,7 @@ def run_mode(args: argparse.Namespace, mode: str) -> dict:
                       host_log_every_iteration=mode == 'reference', original_host_work=emulated,
                       cudnn_benchmark=torch.backends.cudnn.benchmark, matmul_tf32=matmul_tf32),
         batch_size=batch_size, crop=list(crop), warmup=args.warmup, iters=args.iters,
-        train_ms_per_iter=train_ms,
+        train_ms_per_iter=train_ms, train_process_cpu_ms_per_iter=summarise(train_cpu_seconds),
         train_pairs_per_s=1000 * batch_size / train_ms['median'],
         peak_memory_mb=memory, peak_memory_kind=memory_kind,
         inference_size=list(test_size), inference_ms_per_image=summarise(infer_seconds),
@@ -511,10 +515,12 @@ def main(argv=None) -> dict:
 
 def print_table(report: dict) -> None:
     print(f"{report['config']} on {report['environment']['device']} (torch {report['environment']['torch']})")
-    print(f"{'mode':<10} {'train ms/iter (median, IQR)':<30} {'pairs/s':>8} {'peak MB':>9} {'infer ms/img':>13}")
+    print(f"{'mode':<10} {'train ms/iter (median, IQR)':<30} {'CPU ms/iter':>11} {'pairs/s':>8} {'peak MB':>9} "
+          f"{'infer ms/img':>13}")
     for mode, r in report['modes'].items():
         t = r['train_ms_per_iter']
-        print(f"{mode:<10} {t['median']:>8.1f} ({t['q1']:.1f}-{t['q3']:.1f}){'':<12} {r['train_pairs_per_s']:>8.2f} "
+        print(f"{mode:<10} {t['median']:>8.1f} ({t['q1']:.1f}-{t['q3']:.1f}){'':<12} "
+              f"{r['train_process_cpu_ms_per_iter']['median']:>11.1f} {r['train_pairs_per_s']:>8.2f} "
               f"{r['peak_memory_mb']:>9.0f} {r['inference_ms_per_image']['median']:>13.1f}")
     env = report['environment']
     print(f"load average (1, 5, 15 min) at start {', '.join(f'{x:.2f}' for x in env['load_average_at_start'])}, "
