@@ -191,21 +191,22 @@ BANK_SIZE = 64
 BANK_CLASSES = [c for c in range(19) if c != 1]  # the source crops below are all class 1
 
 
-def make_stripe_bank(bank_dir: Path, num_crops: int = 3) -> None:
-    """Crops of horizontal class stripes (every class but 1) over a left-right depth ramp of bins 0, 4, ..., 252."""
+def make_stripe_bank(bank_dir: Path, num_crops: int = 3, size: int = BANK_SIZE) -> None:
+    """Crops of horizontal class stripes (every class but 1) over a left-right depth ramp of bins 0, 256 / size,
+    ..., 256 - 256 / size."""
     g = torch.Generator().manual_seed(0)
-    images = torch.randn(num_crops, 3, BANK_SIZE, BANK_SIZE, generator=g)
-    labels = torch.empty(num_crops, 1, BANK_SIZE, BANK_SIZE, dtype=torch.long)
+    images = torch.randn(num_crops, 3, size, size, generator=g)
+    labels = torch.empty(num_crops, 1, size, size, dtype=torch.long)
     for n in range(num_crops):
-        rows = torch.tensor(BANK_CLASSES).roll(n).repeat_interleave(4)[:BANK_SIZE]
-        labels[n, 0] = rows[:, None].expand(BANK_SIZE, BANK_SIZE)
-    depths = (torch.arange(BANK_SIZE) * 4).float().expand(num_crops, BANK_SIZE, BANK_SIZE)
+        rows = torch.tensor(BANK_CLASSES).roll(n).repeat_interleave(size // 16 + 1)[:size]
+        labels[n, 0] = rows[:, None].expand(size, size)
+    depths = (torch.arange(size) * (256 // size)).float().expand(num_crops, size, size)
     write_bank_crops(str(bank_dir), 0, images, labels, depths, MEAN, STD)
     counts = torch.stack([crop_counts(labels[n, 0].numpy().astype(np.uint8), depths[n].numpy().astype(np.uint8))
                           for n in range(num_crops)])
     torch.save(counts, bank_dir / distribution_file('gta', num_crops))
     (bank_dir / 'meta.json').write_text(json.dumps(dict(dataset='gta', num_crops=num_crops, png=True,
-                                                        crop_size=[BANK_SIZE, BANK_SIZE])))
+                                                        crop_size=[size, size])))
 
 
 def test_one_cdda_iteration_reweights_relabels_and_replaces_the_classmix_source(tmp_path):
@@ -259,6 +260,27 @@ def test_one_cdda_iteration_reweights_relabels_and_replaces_the_classmix_source(
         bank_label = torch.from_numpy(cv2.imread(str(tmp_path / 'labels' / f'{n}.png'))[:, :, 0]).long()
         from_source = mixed_lbl[i] != label[i]
         assert from_source.any() and torch.equal(mixed_lbl[i][from_source], bank_label[from_source])
+
+
+def test_cdda_with_hrda_and_mic_guides_with_the_fused_logits_and_gives_mic_the_reweighted_weights(tmp_path):
+    from tests.test_dacs import MIC, _recorded_student_calls
+    from tests.test_hrda_dacs import MARGINS, SIZE, _hrda_batch, _hrda_dacs, _margin_mask
+    make_stripe_bank(tmp_path, size=SIZE)
+    cdda = dict(dataset='gta', reweight_threshold=-1.0, relabel_threshold=-1.0, threshold_decay=0.0,
+                bank_dir=str(tmp_path), legacy_row0_mask=False)
+    dacs = _hrda_dacs(imnet_feature_dist_lambda=0, pseudo_threshold=0.06, cdda=cdda, **MIC)  # q > 0
+    data = _hrda_batch(margins=MARGINS)
+    g = torch.Generator().manual_seed(2)
+    for sample in data['target_data_samples']:  # integer depth values of the bank's bins (the exact-value gate)
+        sample.gt_depth_map = PixelData(data=(torch.randint(0, SIZE, (1, SIZE, SIZE), generator=g) * 2).float())
+    steps, step = [], dacs.cdda.step
+    dacs.cdda.step = lambda *a: steps.append(step(*a)) or steps[-1]
+    calls, logs = _recorded_student_calls(dacs, data)
+    (_, _, _), (_, _, mixed_weight), (_, _, masked_weight) = calls  # source, mixed, masked: no other forward_train
+    valid = _margin_mask(MARGINS).bool().expand(2, -1, -1)
+    assert torch.equal(masked_weight, steps[0].weight)  # MIC: the CDDA-reweighted weight with the margins cut
+    assert bool((masked_weight[~valid] == 0).all()) and len(masked_weight[valid].unique()) > 1
+    assert steps[0].soft_target is not None and torch.isfinite(logs['tgt.loss']) and float(logs['tgt.loss']) > 0
 
 
 # ---------------------------------------------------------------------------------------------------
