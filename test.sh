@@ -14,6 +14,10 @@ if [ $# -lt 1 ]; then
 fi
 RUN_DIR="${1%/}"
 shift
+if [ ! -d "$RUN_DIR" ]; then
+    echo "test.sh: no such run directory: $RUN_DIR" >&2
+    exit 2
+fi
 echo "Run Directory: $RUN_DIR"
 echo "Show Dir: $RUN_DIR/preds"
 REPO_DIR="$(cd "$(dirname "$0")" && pwd)"

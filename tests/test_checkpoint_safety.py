@@ -11,7 +11,9 @@ from typing import Optional, Tuple
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import HistoryBuffer, MessageHub
+import torch._dynamo  # noqa: F401  (imported once here, before the forks: the optimisers would import it per run)
+from mmengine.config import Config
+from mmengine.logging import HistoryBuffer, MessageHub, MMLogger
 from torch._tensor import _rebuild_from_type_v2
 
 import mmseg.engine  # noqa: F401  (the fixes)
@@ -53,6 +55,7 @@ def tiny_run_config(root: Path, max_iters: int, interval: int, max_keep: int = 1
     cfg = experiment_config(root / 'data', max_iters=max_iters)
     cfg.train_dataloader.num_workers = 1
     cfg.train_cfg.val_interval = 1000
+    cfg.uda.debug_img_interval = 0
     cfg.default_hooks.checkpoint.update(interval=interval, max_keep_ckpts=max_keep)
     cfg.custom_hooks = [dict(type='TrainingStateHook'), dict(type='InvalidLossHook', interval=50)]
     path = root / 'tiny.py'
@@ -91,7 +94,9 @@ def test_getattr_chain_checkpoint_is_refused_by_test_sh_demo_resume_and_check_pr
     config = tiny_run_config(tmp_path, max_iters=2, interval=2)
     run_dir = tmp_path / 'evil_run'
     run_dir.mkdir()
-    (run_dir / 'evil_run.py').write_text(config.read_text())
+    run_cfg = Config.fromfile(str(config))
+    run_cfg.merge_from_dict(dict(test_dataloader=run_cfg.val_dataloader, test_evaluator=run_cfg.val_evaluator))
+    run_cfg.dump(str(run_dir / 'evil_run.py'))
     (run_dir / 'iter_2.pth').write_bytes(path.read_bytes())
     env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1')
     result = subprocess.run(['sh', str(REPO_ROOT / 'test.sh'), str(run_dir)], capture_output=True, text=True,
@@ -256,6 +261,7 @@ def test_sigkill_at_any_moment_leaves_a_complete_checkpoint_and_the_resumed_run_
 
 
 def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, capsys):
+    MMLogger.get_instance(f'fallback-{tmp_path.name}')  # the current logger, writing to the captured stdout
     run = tmp_path / 'run'
     run.mkdir()
     for step in (2, 4):

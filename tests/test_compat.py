@@ -86,7 +86,7 @@ def test_runner_checkpoints_are_written_atomically(tmp_path, monkeypatch):
     import mmengine.runner.runner as mmengine_runner
 
     import mmseg.engine  # noqa: F401  (applies the fixes)
-    from mmseg.engine.compat import save_checkpoint_atomically
+    from mmseg.engine.checkpoint_io import save_checkpoint_atomically
     assert mmengine_runner.save_checkpoint is save_checkpoint_atomically
     target = tmp_path / 'iter_2.pth'
     save_checkpoint_atomically(dict(state_dict=dict(w=torch.ones(2))), str(target))

@@ -8,6 +8,8 @@ With ``torchrun`` the config's batch is per process (see ``mmseg.apis.train_conf
 without GPUs the processes use the gloo backend.
 """
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +27,10 @@ from mmseg.apis.schedule_scaling import ScheduleScalingError, schedule_overrides
 from mmseg.apis.speed_options import enable_amp  # noqa: E402
 from mmseg.apis.train_config import runner_config  # noqa: E402
 from mmseg.engine.mixed_precision_optim_wrapper import AMP_DTYPES  # noqa: E402
+from mmseg.engine.checkpoint_hook import checkpoint_problem  # noqa: E402
 from mmseg.engine.compat import init_distributed  # noqa: E402
+from mmseg.engine.config_check import ConfigError, check_train_config  # noqa: E402
+from mmseg.engine.run_dir_lock import RunDirectoryBusyError, RunDirectoryLock  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -92,10 +97,25 @@ def main(argv=None) -> Runner:
     """Train; returns the Runner (its model holds the trained weights)."""
     args = parse_args(argv)
     cfg = config_from_args(args)
+    try:
+        check_train_config(cfg)
+    except ConfigError as error:
+        raise SystemExit(f'error: {error}')
+    if cfg.get('load_from') and '://' not in str(cfg.load_from):  # --resume CKPT: a broken file fails now
+        problem = checkpoint_problem(Path(cfg.load_from)) if Path(cfg.load_from).is_file() else 'file not found'
+        if problem:
+            raise SystemExit(f'error: {cfg.load_from}: {problem}')
     if args.launcher == 'pytorch':
         init_distributed(cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
-    runner = Runner.from_cfg(runner_config(cfg, args.launcher))
-    runner.train()
+    cfg = runner_config(cfg, args.launcher)
+    # one training per work dir: rank 0 holds the lock for all processes of a torchrun job
+    lock = RunDirectoryLock(cfg.work_dir) if int(os.environ.get('RANK', '0')) == 0 else contextlib.nullcontext()
+    try:
+        with lock:
+            runner = Runner.from_cfg(cfg)
+            runner.train()
+    except RunDirectoryBusyError as error:
+        raise SystemExit(f'error: {error}')
     return runner
 
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from mmseg.models.utils.pretrained import LoadReport, load_state_dict_checked
+from mmseg.utils.safe_checkpoint_load import load_checkpoint_file
 
 REFERENCE_REVISE_KEYS: Tuple[Tuple[str, str], ...] = ((r'^module\.', ''), ('model.', ''))
 
@@ -34,14 +35,13 @@ def load_checkpoint(model: nn.Module, checkpoint: Union[str, Path, dict],
     Revised keys starting with one of ``ignore_prefixes`` (e.g. the teacher's ``ema_``) are skipped.
 
     Returns the checkpoint dict (for its ``meta``) and the report of missing / unexpected keys;
-    tensors whose shape differs from the model's raise a ``ValueError`` naming them.
+    tensors whose shape differs from the model's raise a ``ValueError`` naming them. The file is read with
+    ``weights_only=True`` (:func:`mmseg.utils.safe_checkpoint_load.load_checkpoint_file`): one holding other
+    objects, an empty or a truncated one raises an error naming it.
     """
     source = str(checkpoint) if not isinstance(checkpoint, dict) else 'checkpoint'
     if not isinstance(checkpoint, dict):
-        path = Path(checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(f'Checkpoint not found: {path}')
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+        checkpoint = load_checkpoint_file(Path(checkpoint))
     state_dict = checkpoint.get('state_dict', checkpoint)
     report = load_state_dict_checked(model, revise_keys(state_dict, rules), source, ignore_prefixes)
     return checkpoint, report

@@ -33,6 +33,62 @@ def _read_json(data_root: str, name: str):
             raise ValueError(f'{path} is not valid JSON ({error}); {run_converter}.') from None
 
 
+STATS_STRUCTURE = ('a list with one object per image: {"file": "<label path>", "<class id>": <pixel count>, ...}, '
+                   'e.g. [{"file": "labels/00001_labelTrainIds.png", "0": 1200, "13": 40}]')
+SAMPLES_STRUCTURE = ('an object mapping each class id to a list of [file, pixel count] pairs, '
+                     'e.g. {"13": [["labels/00001_labelTrainIds.png", 40]]}')
+
+
+def _is_class_id(key) -> bool:
+    return (isinstance(key, str) and key.lstrip('-').isdigit()) or (isinstance(key, int) and not isinstance(key, bool))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_sample_class_stats(stats, path: str) -> None:
+    """Raise naming ``path`` and the first offending entry unless ``stats`` has :data:`STATS_STRUCTURE`."""
+    problem = None
+    if not isinstance(stats, list):
+        problem = f'the top level is a {type(stats).__name__}'
+    else:
+        for index, sample in enumerate(stats):
+            if not isinstance(sample, dict):
+                problem = f'entry {index} is a {type(sample).__name__}'
+            elif not isinstance(sample.get('file'), str):
+                problem = f'entry {index} has no "file" path'
+            else:
+                wrong = [k for k, v in sample.items() if k != 'file' and not (_is_class_id(k) and _is_count(v))]
+                if wrong:
+                    problem = (f'entry {index} has {wrong[0]!r}: {sample[wrong[0]]!r}, not a class id with a '
+                               'pixel count')
+            if problem:
+                break
+    if problem:
+        raise ValueError(f'{path}: {problem}; expected {STATS_STRUCTURE}. Re-run the dataset converter.')
+
+
+def check_samples_with_class(samples, path: str) -> None:
+    """Raise naming ``path`` and the first offending entry unless ``samples`` has :data:`SAMPLES_STRUCTURE`."""
+    problem = None
+    if not isinstance(samples, dict):
+        problem = f'the top level is a {type(samples).__name__}'
+    else:
+        for key, pairs in samples.items():
+            if not _is_class_id(key) or not isinstance(pairs, list):
+                problem = f'entry {key!r} is {type(pairs).__name__} {pairs!r}'
+            else:
+                wrong = [p for p in pairs if not (isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                                                   and _is_count(p[1]))]
+                if wrong:
+                    problem = f'class {key!r} lists {wrong[0]!r}, not a [file, pixel count] pair'
+            if problem:
+                break
+    if problem:
+        raise ValueError(f'{path}: {problem}; expected {SAMPLES_STRUCTURE}. Re-run the dataset converter.')
+
+
 def get_rcs_class_probs(data_root_or_stats: Union[str, Sequence[dict]],
                         temperature: float) -> Tuple[List[int], np.ndarray]:
     """Classes sorted by ascending total pixel count and their sampling probabilities.
@@ -44,8 +100,10 @@ def get_rcs_class_probs(data_root_or_stats: Union[str, Sequence[dict]],
     """
     if isinstance(data_root_or_stats, str):
         stats = _read_json(data_root_or_stats, 'sample_class_stats.json')
+        check_sample_class_stats(stats, osp.join(data_root_or_stats, 'sample_class_stats.json'))
     else:
         stats = data_root_or_stats
+        check_sample_class_stats(stats, 'sample_class_stats')
     totals: Dict[int, int] = {}
     for sample in stats:
         for c, n in sample.items():
@@ -102,7 +160,9 @@ class RareClassSampler:
                        min_crop_ratio: float) -> 'RareClassSampler':
         """Build from the converter outputs in ``data_root`` (the reference's ``rare_class_sampling`` cfg)."""
         classes, probs = get_rcs_class_probs(data_root, class_temp)
-        return cls(classes, probs, _read_json(data_root, 'samples_with_class.json'), min_pixels, min_crop_ratio)
+        samples = _read_json(data_root, 'samples_with_class.json')
+        check_samples_with_class(samples, osp.join(data_root, 'samples_with_class.json'))
+        return cls(classes, probs, samples, min_pixels, min_crop_ratio)
 
     def sample_class(self, rng: Optional[NumpyRNG] = None) -> int:
         """c ~ P (numpy's global RNG if ``rng`` is None, as the reference)."""

@@ -95,7 +95,7 @@ def checkpoint_due(runner) -> bool:
 def checkpoint_problem(path: Path) -> Optional[str]:
     """Why ``path`` is not a complete checkpoint (empty, truncated, a failed CRC), or None if it is."""
     if path.stat().st_size == 0:
-        return 'empty file'
+        return 'empty file (0 bytes)'
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:

@@ -1,41 +1,27 @@
-"""The one place where we work around torch / mmengine incompatibilities.
+"""The one place where we work around torch / mmengine incompatibilities and unsafe defaults.
 
-1. torch >= 2.6 loads checkpoints with ``weights_only=True`` by default, and mmengine
-   0.10 (resume, ``load_checkpoint``) calls ``torch.load`` without allow-listing the
-   classes its own checkpoints contain (``HistoryBuffer`` in the message hub, numpy
-   arrays and scalars in the runtime info). :func:`allow_mmengine_checkpoint_classes`
-   allow-lists exactly those.
+1. mmengine 0.10 loads checkpoints (resume, ``load_from``, ``init_cfg``) with a bare ``torch.load``, which
+   runs code from a crafted file where torch defaults to ``weights_only=False`` (torch < 2.6), and with
+   ``weights_only=True`` fails on the message hub it pickles itself. Its loaders of local files and URLs
+   are replaced by :func:`mmseg.engine.checkpoint_io.load_local_checkpoint` / ``load_url_checkpoint``
+   (``weights_only=True``, the message hub's classes allowed only during the load, never process-wide).
 2. mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and gives DDP
    ``device_ids=[LOCAL_RANK]``, which fails without CUDA. :func:`init_distributed`
    creates the process group itself (gloo on CPU, nccl on GPU) before mmengine looks
    at it, and :func:`ddp_wrapper_cfg` gives DDP ``device_ids=None`` on CPU.
-3. mmengine's ``save_checkpoint`` writes the file in place, so a run killed while saving leaves
-   a truncated ``iter_N.pth`` that resume would pick. :func:`save_checkpoint_atomically` writes
-   local checkpoints to a temporary file in the same folder and renames it.
+3. mmengine's ``save_checkpoint`` writes the file in place, so a run killed while saving leaves a truncated
+   ``iter_N.pth`` that resume would pick, and it pickles objects that ``weights_only`` loads refuse. The
+   Runner saves with :func:`mmseg.engine.checkpoint_io.save_checkpoint_atomically` instead (plain data,
+   temporary file, rename), and ``--resume`` finds its checkpoint with
+   :func:`mmseg.engine.checkpoint_hook.find_resumable_checkpoint` (the newest readable one).
 """
 import os
 from typing import Optional
 
-import numpy as np
 import torch
 import torch.distributed as torch_dist
 
 _APPLIED = False
-
-
-def _numpy_checkpoint_globals() -> list:
-    dtype_classes = [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
-    return [np._core.multiarray._reconstruct, np._core.multiarray.scalar, np.ndarray, np.dtype] + dtype_classes
-
-
-def allow_mmengine_checkpoint_classes() -> None:
-    """Allow-list the classes mmengine writes into checkpoints for ``weights_only`` loads.
-
-    ``builtins.getattr`` is needed because a pickled ``HistoryBuffer`` refers to its
-    statistics methods through it; the unpickler still only reaches allow-listed objects.
-    """
-    from mmengine.logging import HistoryBuffer
-    torch.serialization.add_safe_globals([HistoryBuffer, getattr] + _numpy_checkpoint_globals())
 
 
 def init_distributed(backend: Optional[str] = None) -> None:
@@ -67,28 +53,17 @@ def ddp_wrapper_cfg(find_unused_parameters: bool = False, wrapper_type: str = 'M
     return cfg
 
 
-def save_checkpoint_atomically(checkpoint: dict, filename: str, **kwargs) -> None:
-    """mmengine's ``save_checkpoint``; a local file appears complete or not at all."""
-    from mmengine.runner import checkpoint as mmengine_checkpoint
-    if '://' in str(filename) or kwargs.get('backend_args') or kwargs.get('file_client_args'):
-        mmengine_checkpoint.save_checkpoint(checkpoint, filename, **kwargs)
-        return
-    from mmseg.utils.label_images import atomic_path
-    tmp = atomic_path(filename)
-    try:
-        with open(tmp, 'wb') as f:
-            torch.save(checkpoint, f)
-        os.replace(tmp, filename)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def apply_compat() -> None:
     """Apply the process-wide fixes once (idempotent)."""
     global _APPLIED
     if not _APPLIED:
         from mmengine.runner import runner as mmengine_runner
-        allow_mmengine_checkpoint_classes()
+        from mmengine.runner.checkpoint import CheckpointLoader
+
+        from .checkpoint_hook import find_resumable_checkpoint
+        from .checkpoint_io import load_local_checkpoint, load_url_checkpoint, save_checkpoint_atomically
+        CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
+        CheckpointLoader.register_scheme(('http://', 'https://'), load_url_checkpoint, force=True)
         mmengine_runner.save_checkpoint = save_checkpoint_atomically
+        mmengine_runner.find_latest_checkpoint = find_resumable_checkpoint
         _APPLIED = True

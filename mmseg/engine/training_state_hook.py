@@ -20,11 +20,12 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size
-from mmengine.hooks import CheckpointHook, Hook
+from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from mmseg.registry import HOOKS
+from .checkpoint_hook import checkpoint_due
 
 STATE_KEY = 'training_state'
 
@@ -51,15 +52,8 @@ class TrainingStateHook(Hook):
             rng['cuda'] = torch.cuda.get_rng_state_all()
         return rng
 
-    @staticmethod
-    def _checkpoint_due(runner) -> bool:
-        """Whether a CheckpointHook saves after this training iteration (its own condition)."""
-        return any(isinstance(hook, CheckpointHook) and not hook.by_epoch and
-                   (hook.every_n_train_iters(runner, hook.interval, hook.save_begin) or
-                    (hook.save_last and hook.is_last_train_iter(runner))) for hook in runner.hooks)
-
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if get_world_size() > 1 and self._checkpoint_due(runner):
+        if get_world_size() > 1 and checkpoint_due(runner):
             self._gathered = (runner.iter, all_gather_object(self._rng_state()))
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:

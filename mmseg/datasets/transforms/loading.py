@@ -38,16 +38,33 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
             raise _decode_error(type(self).__name__, 'image', results['img_path'], error) from error
 
 
+#: Key of a sample's info with ``(number of classes, ignore index, data set name)``, set by ``BaseSegDataset``.
+LABEL_RANGE = 'label_range'
+
+
+def check_label_ids(label: np.ndarray, path: str, num_classes: int, ignore_index: int, dataset: str) -> None:
+    """Raise naming ``path`` and the ids if ``label`` holds values outside ``0..num_classes-1`` besides the
+    ignore index (a cross-entropy would fail on them much later, on a GPU with a device-side assert)."""
+    counts = np.bincount(label.ravel(), minlength=256)
+    bad = [int(v) for v in np.flatnonzero(counts[num_classes:]) + num_classes if v != ignore_index]
+    if bad:
+        found = ', '.join(f'{v} ({counts[v]} pixels)' for v in bad[:10])
+        raise ValueError(f'{dataset}: label {path!r} holds id(s) {found} outside the classes 0..{num_classes - 1}; '
+                         f'only those and the ignore index {ignore_index} are allowed. A label map holds train ids '
+                         '(convert the data set with tools/convert_datasets/*.py)')
+
+
 @TRANSFORMS.register_module()
 class LoadAnnotations(BaseTransform):
     """Read ``results['seg_map_path']`` unchanged (pillow) into ``results['gt_seg_map']`` (H, W) uint8.
 
     Palette PNGs give their indices, grey PNGs their values, as the reference's
     ``imfrombytes(flag='unchanged', backend='pillow').astype(np.uint8)``. Adds ``gt_seg_map`` to
-    ``results['seg_fields']``. If the image is loaded (``ori_shape`` in ``results``), the label must
-    have its original size (``size_mismatch='error'``); the reference resized such pairs
-    independently without a word, which ``size_mismatch='warn'`` keeps (with a warning naming both
-    files).
+    ``results['seg_fields']``. When the data set gives its class range (``results['label_range']``), the
+    first load of each file checks its ids (:func:`check_label_ids`). If the image is loaded (``ori_shape`` in
+    ``results``), the label must have its original size (``size_mismatch='error'``); the reference resized
+    such pairs independently without a word, which ``size_mismatch='warn'`` keeps (with a warning naming
+    both files).
 
     Args:
         imdecode_backend: ``mmcv.imfrombytes`` backend.
@@ -62,6 +79,7 @@ class LoadAnnotations(BaseTransform):
         self.imdecode_backend = imdecode_backend
         self.backend_args = backend_args
         self.size_mismatch = size_mismatch
+        self._checked_paths = set()
 
     def transform(self, results: dict) -> dict:
         path = results.get('seg_map_path')
@@ -90,6 +108,9 @@ class LoadAnnotations(BaseTransform):
             print_log(message + '; both are resized on their own, as the reference', logger='current',
                       level=logging.WARNING)
         results['gt_seg_map'] = label.astype(np.uint8)
+        if results.get(LABEL_RANGE) is not None and path not in self._checked_paths:
+            check_label_ids(results['gt_seg_map'], path, *results[LABEL_RANGE])
+            self._checked_paths.add(path)
         seg_fields = results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in seg_fields:
             seg_fields.append('gt_seg_map')
