@@ -23,7 +23,8 @@ def check_file(path: Path) -> bool:
     try:
         state_dict = read_state_dict(path)
     except (FileNotFoundError, ValueError, RuntimeError) as error:
-        print(f'[FAIL] {path}: {error}')
+        message = str(error)
+        print(f'[FAIL] {message}' if message.startswith(str(path)) else f'[FAIL] {path}: {message}')
         return False
     best = match_mit_variants(state_dict)[0]
     has_head = any(k.startswith('head.') for k in state_dict)

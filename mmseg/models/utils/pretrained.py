@@ -7,6 +7,8 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from mmseg.utils.safe_checkpoint_load import load_checkpoint_file
+
 MIT_WEIGHTS_HELP = (
     'The MiT ImageNet-1k weights (mit_b0.pth ... mit_b5.pth) are released by the SegFormer authors '
     '(https://github.com/NVlabs/SegFormer, "ImageNet-1K pretrained weights" in its README). Download '
@@ -25,7 +27,7 @@ def read_state_dict(path: Union[str, Path], help_text: str = MIT_WEIGHTS_HELP) -
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'Pretrained weights not found: {path}. ' + help_text.format(path=path))
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    checkpoint = load_checkpoint_file(path)  # weights_only; errors name the file
     if not isinstance(checkpoint, dict):
         raise ValueError(f'{path}: expected a dict of tensors (a state dict), got {type(checkpoint).__name__}')
     for key in ('state_dict', 'model'):
