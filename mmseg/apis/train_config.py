@@ -58,8 +58,9 @@ def runner_config(cfg: Config, launcher: str = 'none') -> Config:
 
 
 def default_visualizer() -> dict:
-    """Scalars to ``<run>/<timestamp>/vis_data/scalars.json``, and to TensorBoard when it is installed."""
+    """Scalars to ``<run>/<timestamp>/vis_data/scalars.json``, and to TensorBoard when it is installed (tags
+    grouped as ``train/`` and ``val/``; the DACS debug panels go there as images too)."""
     backends = [dict(type='LocalVisBackend')]
     if importlib.util.find_spec('tensorboard') is not None:
-        backends.append(dict(type='TensorboardVisBackend'))
+        backends.append(dict(type='GroupedTensorboardVisBackend'))  # tags train/..., val/...
     return dict(type='Visualizer', vis_backends=backends)
