@@ -9,9 +9,10 @@ as PNG (the data sets' format) and as JPEG (quality 95). The images are scenes o
 with shading and blurred noise, about as compressible as the real photographs (about 2.1 MB per
 generated Cityscapes PNG; the real leftImg8bit set averages 2.2 MB: 11 GB for 5000 images). Then
 the config's training data set (``UDADataset``: rare class sampling, the source and target
-pipelines) is built on them and read in this process,
-with one torch and OpenCV thread as in a loader worker: source-target pairs per second per
-worker, the time of each pipeline step, and how many workers keep up with an iteration of
+pipelines) is built on them and read in this process, with one torch and OpenCV thread as in a
+loader worker: source-target pairs per second per worker (from the process's CPU time, which with
+one thread is the time on an idle core also on a loaded machine; the wall time is recorded beside
+it), the time of each pipeline step, and how many workers keep up with an iteration of
 ``--iteration-ms`` (90 ms: HRDA in an hour; 45 ms: DAFormer in 30 minutes). Last, the image
 decoders on one file of each kind (OpenCV, Pillow, and where installed pyspng for PNG, simplejpeg
 and PyTurboJPEG for JPEG), with whether their pixels equal those of the pipeline's decoder (OpenCV
@@ -119,16 +120,23 @@ def dataset_config(cfg: Config, root: Path, fmt: str) -> dict:
     return dataset
 
 
-class TimedStep:
-    """A pipeline step that adds its seconds and calls to ``record[name]``."""
+def clocks() -> Tuple[float, float]:
+    """(wall, this process's CPU) seconds. With one thread the CPU time of a piece of work is its wall time on
+    an idle core, also while other work loads the machine."""
+    return time.perf_counter(), time.process_time()
 
-    def __init__(self, step: Callable, name: str, record: Dict[str, List[float]]):
+
+class TimedStep:
+    """A pipeline step that appends its (wall, CPU) seconds to ``record[name]``."""
+
+    def __init__(self, step: Callable, name: str, record: Dict[str, List[Tuple[float, float]]]):
         self.step, self.name, self.record = step, name, record
 
     def __call__(self, results: dict):
-        start = time.perf_counter()
+        wall, cpu = clocks()
         out = self.step(results)
-        self.record.setdefault(self.name, []).append(time.perf_counter() - start)
+        wall_end, cpu_end = clocks()
+        self.record.setdefault(self.name, []).append((wall_end - wall, cpu_end - cpu))
         return out
 
 
@@ -139,27 +147,35 @@ def time_steps(dataset, domain: str, record: Dict[str, List[float]]) -> None:
         transforms[i] = TimedStep(step, f'{domain} {type(step).__name__}', record)
 
 
+def _ms(seconds: List[float]) -> dict:
+    return dict(mean=1000 * statistics.fmean(seconds), median=1000 * statistics.median(seconds),
+                min=1000 * min(seconds), max=1000 * max(seconds))
+
+
 def measure_pairs(dataset_cfg: dict, pairs: int, warmup: int, seed: int) -> dict:
-    """Seconds per source-target pair through ``UDADataset.__getitem__`` in this process, and per step."""
+    """Per source-target pair through ``UDADataset.__getitem__`` in this process: CPU ms (what a loader
+    worker with a core of its own spends) and wall ms, in all and per pipeline step."""
     dataset = DATASETS.build(dataset_cfg)
-    steps: Dict[str, List[float]] = {}
+    steps: Dict[str, List[Tuple[float, float]]] = {}
     time_steps(dataset.source, 'source', steps)
     time_steps(dataset.target, 'target', steps)
     np.random.seed(seed)
-    seconds = []
+    wall, cpu = [], []
     for i in tqdm(range(warmup + pairs), desc='benchmark_data: reading pairs', leave=False):
         if i == warmup:
             steps.clear()
-        start = time.perf_counter()
+        start = clocks()
         dataset[i % len(dataset)]
+        end = clocks()
         if i >= warmup:
-            seconds.append(time.perf_counter() - start)
+            wall.append(end[0] - start[0])
+            cpu.append(end[1] - start[1])
     source_loads = len(steps.get('source LoadImageFromFile', [])) / pairs
-    return dict(pair_ms=dict(mean=1000 * statistics.fmean(seconds), median=1000 * statistics.median(seconds),
-                             min=1000 * min(seconds), max=1000 * max(seconds)),
-                pairs_per_s_per_worker=len(seconds) / sum(seconds),
+    return dict(pair_cpu_ms=_ms(cpu), pair_wall_ms=_ms(wall),
+                pairs_per_s_per_worker=len(cpu) / sum(cpu),
                 source_pipeline_runs_per_pair=source_loads,
-                step_ms_per_pair={name: 1000 * sum(t) / pairs for name, t in steps.items()})
+                step_cpu_ms_per_pair={name: 1000 * sum(t[1] for t in times) / pairs for name, times in steps.items()},
+                step_wall_ms_per_pair={name: 1000 * sum(t[0] for t in times) / pairs for name, times in steps.items()})
 
 
 def _label_decoders() -> Dict[str, Callable[[bytes], np.ndarray]]:
@@ -206,7 +222,7 @@ def _decoders(kind: str) -> Dict[str, Callable[[bytes], np.ndarray]]:
 
 
 def measure_decoders(path: Path, kind: str, runs: int) -> dict:
-    """ms per decode (median of ``runs``) of each decoder of ``kind`` ('png', 'jpeg' or 'label') and whether
+    """CPU ms per decode (median of ``runs``) of each decoder of ``kind`` ('png', 'jpeg' or 'label') and whether
     its pixels equal those of the first one, the pipeline's (OpenCV for images, Pillow for labels)."""
     data = path.read_bytes()
     decoders = _decoders(kind)
@@ -215,9 +231,9 @@ def measure_decoders(path: Path, kind: str, runs: int) -> dict:
     for name, decode in decoders.items():
         times = []
         for _ in range(runs + 1):
-            start = time.perf_counter()
+            start = time.process_time()
             pixels = decode(data)
-            times.append(time.perf_counter() - start)
+            times.append(time.process_time() - start)
         out[name] = dict(ms=1000 * statistics.median(times[1:]), identical_to_pipeline=bool(
             pixels.shape == reference.shape and np.array_equal(pixels, reference)))
     return dict(file_bytes=len(data), decoders=out)
@@ -263,12 +279,12 @@ def main(argv=None) -> dict:
         generate(root, args.images, args.scale, args.seed)
         for fmt in args.formats:
             record = measure_pairs(dataset_config(cfg, root, fmt), args.pairs, args.warmup, args.seed)
-            record['workers_needed'] = {str(ms): workers_needed(record['pair_ms']['mean'], batch_size, ms)
+            record['workers_needed'] = {str(ms): workers_needed(record['pair_cpu_ms']['mean'], batch_size, ms)
                                         for ms in args.iteration_ms}
             suffix = FORMATS[fmt]
             record['decoding'] = {
-                'gta': measure_decoders(root / 'gta' / 'images' / f'00000{suffix}', fmt, args.decoder_runs),
-                'cityscapes': measure_decoders(next((root / 'cityscapes' / 'leftImg8bit').rglob(f'*{suffix}')),
+                f'gta {fmt}': measure_decoders(root / 'gta' / 'images' / f'00000{suffix}', fmt, args.decoder_runs),
+                f'cityscapes {fmt}': measure_decoders(next((root / 'cityscapes' / 'leftImg8bit').rglob(f'*{suffix}')),
                                                fmt, args.decoder_runs),
                 'gta label png': measure_decoders(root / 'gta' / 'labels' / '00000_labelTrainIds.png', 'label',
                                               args.decoder_runs)}
@@ -293,15 +309,16 @@ def print_report(report: dict) -> None:
           f"({report['environment']['cpu']}, load {report['environment']['load_average_at_start'][0]:.1f})")
     for fmt, record in report['formats'].items():
         needed = ', '.join(f'{n} at {ms} ms' for ms, n in record['workers_needed'].items())
-        print(f"  {fmt}: {record['pair_ms']['mean']:.0f} ms per pair ({record['pairs_per_s_per_worker']:.2f} pairs/s "
-              f"per worker; {record['source_pipeline_runs_per_pair']:.2f} source pipeline runs per pair); "
-              f"workers per iteration: {needed}")
-        for name, ms in sorted(record['step_ms_per_pair'].items(), key=lambda item: -item[1]):
-            print(f'    {name:<34} {ms:8.1f} ms per pair')
+        print(f"  {fmt}: {record['pair_cpu_ms']['mean']:.0f} CPU ms per pair "
+              f"(wall {record['pair_wall_ms']['mean']:.0f}; {record['pairs_per_s_per_worker']:.2f} pairs/s per worker; "
+              f"{record['source_pipeline_runs_per_pair']:.2f} source pipeline runs per pair); workers per iteration: "
+              f"{needed}")
+        for name, ms in sorted(record['step_cpu_ms_per_pair'].items(), key=lambda item: -item[1]):
+            print(f'    {name:<34} {ms:8.1f} CPU ms per pair')
         for domain, decoding in record['decoding'].items():
             timings = ', '.join(f"{name} {d['ms']:.1f} ms{'' if d['identical_to_pipeline'] else ' (other pixels)'}"
                                 for name, d in decoding['decoders'].items())
-            print(f"    decode one {domain} {fmt} ({decoding['file_bytes'] / 1e6:.2f} MB): {timings}")
+            print(f"    decode one {domain} ({decoding['file_bytes'] / 1e6:.2f} MB, CPU ms): {timings}")
 
 
 if __name__ == '__main__':
