@@ -116,6 +116,31 @@ def test_depth_errors_name_the_file(tmp_path):
         dataset[index]
 
 
+def test_synthetic_pair_has_depth_maps_from_its_geometry_and_old_data_sets_get_them_added(tmp_path):
+    from tools import make_synthetic_data as synth
+    out = tmp_path / 'synthetic'
+    synth.main(['--out-dir', str(out), '--num', '3', '--num-target-train', '2', '--num-val', '1', '--size', '64', '64'])
+    gta = GTADataset(data_root=str(out / 'gta'),
+                     pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')],
+                     data_prefix=dict(img_path='images', seg_map_path='labels', depth_path='depth_any'))
+    cs = CityscapesDataset(data_root=str(out / 'cityscapes'), pipeline=[dict(type='LoadImageFromFile')],
+                           data_prefix=dict(img_path='leftImg8bit/val', depth_path='depth_any/val'))
+    assert len(cs) == 1 and cs[0][DEPTH_MAP].shape == (64, 64)
+    sample = gta[0]
+    raw = cv2.imread(sample['depth_path'], cv2.IMREAD_UNCHANGED)
+    assert raw.dtype == np.uint8 and raw.min() == 0 and raw.max() == 255  # per-image min-max, as Depth Anything's
+    sky = sample['gt_seg_map'] == 10
+    assert sky.any() and (raw[sky] == 0).all()  # infinitely far
+    assert raw[-1].mean() > raw[raw.shape[0] // 2].mean()  # the street comes nearer towards the bottom row
+    maps = sorted(out.rglob('depth_any/**/*.png'))
+    assert len(maps) == 6
+    before = {p: p.read_bytes() for p in maps}
+    for p in maps:
+        p.unlink()
+    synth.main(['--out-dir', str(out), '--num', '3', '--num-target-train', '2', '--num-val', '1', '--size', '64', '64'])
+    assert {p: p.read_bytes() for p in sorted(out.rglob('depth_any/**/*.png'))} == before
+
+
 # ---------------------------------------------------------------------------------------------------
 # The source bank
 # ---------------------------------------------------------------------------------------------------

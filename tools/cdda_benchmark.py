@@ -10,8 +10,8 @@ run for every image (the worst case).
 Modes: ``vectorised`` is :meth:`DepthGuidance.step`; ``reference`` re-states the reference's similarity, which
 tiles the target matrix N times and builds several ``[N, 19, 256]`` temporaries per image (similarity only, its
 reweighting and relabeling are the same per-class loops). Peak memory: CUDA max allocated above the bank, or
-the resident memory sampled above its level before the step on CPU. ``--dacs-result``: a ``tools/benchmark.py`` JSON of the same device
-whose training step the CDDA step is compared with. Results go to
+the resident memory sampled above its level before the step on CPU. ``--dacs-result``: a ``tools/benchmark.py``
+JSON of the same device whose training step the CDDA step is compared with. Results go to
 ``benchmarks/results/cdda_step__<device>.json``.
 """
 import argparse
@@ -31,7 +31,7 @@ if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing the
     sys.path.insert(0, str(REPO_ROOT))
 
 from mmseg.models.uda.depth_guidance import DepthGuidance  # noqa: E402
-from mmseg.models.uda.depth_similarity import DepthBank  # noqa: E402
+from mmseg.models.uda.depth_similarity import DepthBank, count_matrix  # noqa: E402
 from tools.benchmark import environment, slug, write_json  # noqa: E402
 
 NUM_CLASSES, BINS = 19, 256
@@ -141,8 +141,7 @@ def benchmark(num_crops: int, crop: int, batch: int, device: torch.device, repea
     runs = dict(vectorised=step)
     if 'reference' in modes:
         bank = counts.to(device)
-        targets = [torch.bincount(label[i].flatten() * BINS + depth[i].long().flatten(),
-                                  minlength=NUM_CLASSES * BINS).reshape(NUM_CLASSES, BINS).float() for i in range(batch)]
+        targets = [count_matrix(label[i], depth[i]) for i in range(batch)]
         runs['reference'] = lambda: [reference_similarity(bank, t) for t in targets]
     for mode in modes:
         fired.clear()
@@ -171,7 +170,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     torch.manual_seed(0)
-    results = [benchmark(args.num_crops, crop, args.batch_size, device, args.repeats, args.modes) for crop in args.crops]
+    results = [benchmark(args.num_crops, crop, args.batch_size, device, args.repeats, args.modes)
+               for crop in args.crops]
     dacs = {}
     for path in args.dacs_result:
         record = json.loads(Path(path).read_text())

@@ -82,8 +82,8 @@ def bank_size(bank_dir: str) -> int:
     return sum(osp.getsize(osp.join(root, f)) for root, _, files in os.walk(bank_dir) for f in files)
 
 
-def make_bank(config: Union[str, Config], bank_dir: Optional[str] = None, num_crops: Optional[int] = None, png: bool = False,
-              workers: int = 0, batch_size: int = 8, cfg_options: Optional[dict] = None) -> str:
+def make_bank(config: Union[str, Config], bank_dir: Optional[str] = None, num_crops: Optional[int] = None,
+              png: bool = False, workers: int = 0, batch_size: int = 8, cfg_options: Optional[dict] = None) -> str:
     """Write (or complete) the bank of ``config`` (with ``cfg_options`` merged, as the training's
     ``--cfg-options``); returns its folder."""
     register_all_modules()

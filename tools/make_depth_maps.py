@@ -2,7 +2,7 @@
 
     python tools/make_depth_maps.py data/gta                 # -> data/gta/depth_any/<image name>.png
     python tools/make_depth_maps.py data/synthia             # -> data/synthia/depth_any/<image name>.png
-    python tools/make_depth_maps.py data/cityscapes          # -> data/cityscapes/depth_any/{train,val}/<city>/*_depth.png
+    python tools/make_depth_maps.py data/cityscapes   # -> data/cityscapes/depth_any/{train,val}/<city>/*_depth.png
     python tools/make_depth_maps.py data/gta --model /path/to/Depth-Anything-V2-Large-hf --device cuda
 
 The folder's layout is recognised (GTA ``images/``, SYNTHIA ``RGB/``, Cityscapes ``leftImg8bit/``) and the maps

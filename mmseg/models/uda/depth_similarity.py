@@ -26,7 +26,7 @@ def count_matrix(label: Tensor, depth: Tensor, num_classes: int = 19, bins: int 
     """``[num_classes, bins]`` float32 pixel counts of (label, ``long(depth)``) for labels < ``num_classes``
     and bins in [0, bins) (the reference's ``create_matrix``; ignore and padding labels are dropped)."""
     if label.shape != depth.shape:
-        raise ValueError(f'CDDA count matrix: label {tuple(label.shape)} and depth {tuple(depth.shape)} differ in shape')
+        raise ValueError(f'CDDA count matrix: label {tuple(label.shape)} and depth {tuple(depth.shape)} differ')
     label = label.reshape(-1).long()
     bin_index = depth.reshape(-1).long()
     keep = (label >= 0) & (label < num_classes) & (bin_index >= 0) & (bin_index < bins)
