@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmseg.datasets.cdda_bank import CropBank, check_bank
 from mmseg.utils import check_config_keys
 from ..segmentors.hrda_encoder_decoder import HRDAEncoderDecoder
 from ..utils.resize import resize
@@ -246,7 +247,6 @@ class DepthGuidance:
         self.bank_fingerprint = bank_fingerprint
         self._bank, self._crop = bank if bank is not None else (None, None)
         if bank is None:
-            from mmseg.datasets.cdda_bank import check_bank
             check_bank(bank_dir, dataset, bank_fingerprint)
 
     @classmethod
@@ -274,7 +274,6 @@ class DepthGuidance:
     def bank(self, device) -> DepthBank:
         """The source bank's counts on ``device`` (loaded at the first call)."""
         if self._bank is None:
-            from mmseg.datasets.cdda_bank import CropBank
             crop_bank = CropBank(self.bank_dir)
             self._bank, self._crop = DepthBank(crop_bank.counts()), crop_bank.crop
         if self._bank.by_class.device != torch.device(device):
