@@ -21,6 +21,13 @@ run is an error.
 
 IDs (as in the reference, seeds [0, 1, 2] unless noted):
 
+- 1: architecture comparison (DAFormer Table 1): DeepLabV2 (``dlv2red``), DANet, ISANet and DeepLabV3+ on ResNet-101
+  without decoder BN, and SegFormer on MiT-B5; each source-only (a plain segmentor on GTA, validated on Cityscapes),
+  with DACS and target-only.
+- 2: SegFormer encoder / decoder ablation (Table 2): MiT-B5 + SegFormerAdapter + DeepLabV3+ decoder
+  (``sfa_dlv3p_nodbn``, ``mitb5-del``) and ResNet-101 + SegFormer head; with DACS and target-only.
+- 3: encoder study (Table 3), seed 0: DeepLabV2 on ResNet-50 and ResNeSt-50/101/200, SegFormer on MiT-B3/B4; each
+  source-only, with DACS and target-only.
 - 5: RCS / FD ablation on SegFormer MiT-B5 (DAFormer Table 5).
 - 6: decoder study (Table 7), full UDA and target-only.
 - 7: final DAFormer on Synthia -> Cityscapes (Table 6; evaluated with mIoU16 too).
@@ -69,9 +76,10 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
   DAFormer) with the schedule of 200: source-only, AdvSeg (discriminator of a quarter width, ``advseg_ndf16``),
   MinEnt and DACS + RCS, all on the same source data (no CAug, so the rows differ by the adaptation alone).
 
-Members whose architecture or backbone does not exist yet (ResNet, DeepLabV2, UperNet, ...) are left out
-of the generated list and listed in :data:`UNSUPPORTED_MEMBERS`. IDs that consist of such members (1-4, 41, 81) are listed in
-:data:`PENDING_EXPERIMENTS`; asking for them raises :class:`MissingComponentsError` naming the missing components.
+Members whose architecture or backbone does not exist yet would be left out of the generated list and listed in
+:data:`UNSUPPORTED_MEMBERS` (none at present). IDs whose components do not exist yet are listed in
+:data:`PENDING_EXPERIMENTS`; asking for them raises :class:`MissingComponentsError` naming the missing components. An
+unknown decoder name raises an error that lists the known ones.
 
 ``data='synth'`` (:func:`on_synthetic_pair`) scales what depends on the image size with the crop (1024 or 512
 -> 128): HRDA detail crops (512 of 1024 -> 64), synchronised crops and MIC blocks (64 of 1024 and 32 of 512 ->
@@ -130,11 +138,25 @@ SYNTHETIC_TARGETS = ('cityscapes', FOG_RAIN)
 DATA_CHOICES = ('benchmark', 'synth')
 
 # (architecture, backbone) -> model base file. SegFormer on MiT-B3/B4 uses the B5 file with another
-# backbone type, as the reference ("<=b4 refers to b5 config").
+# backbone type, as the reference ("<=b4 refers to b5 config"); the CNN decoders use the reference's ResNet-50 d8
+# files, with the run's backbone set by :func:`backbone_overrides` and the decoder options (``sfa_``, ``_nodbn``) by
+# :func:`decoder_overrides`.
 MODEL_BASES: Dict[Tuple[str, str], str] = {
     ('segformer', 'mitb3'): '_base_/models/segformer_mitb5.py',
     ('segformer', 'mitb4'): '_base_/models/segformer_mitb5.py',
     ('segformer', 'mitb5'): '_base_/models/segformer_mitb5.py',
+    ('segformer', 'r101v1c'): '_base_/models/segformer_r101.py',
+    ('upernet', 'mitb5'): '_base_/models/upernet_mit.py',
+    ('upernet_ch256', 'mitb5'): '_base_/models/upernet_ch256_mit.py',
+    ('dlv2red', 'r50v1c'): '_base_/models/deeplabv2red_r50-d8.py',
+    ('dlv2red', 'r101v1c'): '_base_/models/deeplabv2red_r50-d8.py',
+    ('dlv2red', 's50'): '_base_/models/deeplabv2red_r50-d8.py',
+    ('dlv2red', 's101'): '_base_/models/deeplabv2red_r50-d8.py',
+    ('dlv2red', 's200'): '_base_/models/deeplabv2red_r50-d8.py',
+    ('da_nodbn', 'r101v1c'): '_base_/models/danet_r50-d8.py',
+    ('isa_nodbn', 'r101v1c'): '_base_/models/isanet_r50-d8.py',
+    ('dlv3p_nodbn', 'r101v1c'): '_base_/models/deeplabv3plus_r50-d8.py',
+    ('sfa_dlv3p_nodbn', 'mitb5-del'): '_base_/models/deeplabv3plus_r50-d8.py',
     ('daformer_conv1', 'mitb5'): '_base_/models/daformer_conv1_mitb5.py',
     ('daformer_isa', 'mitb5'): '_base_/models/daformer_isa_mitb5.py',
     ('daformer_sepaspp_bottleneck', 'mitb5'): '_base_/models/daformer_sepaspp_bottleneck_mitb5.py',
@@ -149,27 +171,29 @@ HRDA_MODEL_BASES: Dict[Tuple[str, str], str] = {
     ('daformer_conv1', 'mit_tiny'): '_base_/models/daformer_conv1_mit_tiny_hrda.py',
 }
 HRDA_PREFIX = 'hrda1-'
-# Architectures and backbones of the reference experiments that are not implemented yet.
-MISSING_ARCHITECTURES: Dict[str, Tuple[str, ...]] = {
-    'dlv2red': ('DeepLabV2', ),
-    'dlv3p_nodbn': ('DeepLabV3+', ),
-    'sfa_dlv3p_nodbn': ('DeepLabV3+', ),
-    'da_nodbn': ('DANet', ),
-    'isa_nodbn': ('ISANet', ),
-    'upernet': ('UperNet', ),
-    'upernet_ch256': ('UperNet', ),
+# Architectures and backbones of the reference experiments that are not implemented yet (none at present).
+MISSING_ARCHITECTURES: Dict[str, Tuple[str, ...]] = {}
+MISSING_BACKBONES: Dict[str, Tuple[str, ...]] = {}
+# CNN backbones of the run names -> (ImageNet weights, overrides of the model base's backbone), as the reference's
+# get_pretraining_file / get_backbone_cfg: the ResNeSt keys merge into the d8 ResNetV1c dict of the base (its
+# strides, dilations and contract_dilation stay).
+CNN_BACKBONES: Dict[str, Tuple[str, dict]] = {
+    'r50v1c': ('open-mmlab://resnet50_v1c', dict(depth=50)),
+    'r101v1c': ('open-mmlab://resnet101_v1c', dict(depth=101)),
+    's50': ('open-mmlab://resnest50', dict(type='ResNeSt', depth=50, stem_channels=64, radix=2, reduction_factor=4,
+                                           avg_down_stride=True)),
+    's101': ('open-mmlab://resnest101', dict(type='ResNeSt', depth=101, stem_channels=128, radix=2,
+                                             reduction_factor=4, avg_down_stride=True)),
+    's200': ('open-mmlab://resnest200', dict(type='ResNeSt', depth=200, stem_channels=128, radix=2,
+                                             reduction_factor=4, avg_down_stride=True)),
 }
-MISSING_BACKBONES: Dict[str, Tuple[str, ...]] = {
-    'r50v1c': ('ResNet', ),
-    'r101v1c': ('ResNet', ),
-    's50': ('ResNeSt', ),
-    's101': ('ResNeSt', ),
-    's200': ('ResNeSt', ),
-}
+# MiT backbone names ending in this replace the model base's (ResNet) backbone dict instead of updating it.
+DELETE_BACKBONE_SUFFIX = '-del'
 
 # UDA variant -> (uda base file, or None for a plain segmentor; overrides of its `uda` dict).
 UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
     'target-only': (None, {}),
+    'source-only': (None, {}),
     'dacs_srconly': ('_base_/uda/dacs_srconly.py', {}),
     'dacs_srconly_aug': ('_base_/uda/dacs_srconly_aug.py', {}),
     'dacs': ('_base_/uda/dacs.py', {}),
@@ -185,6 +209,8 @@ UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
     # AdvSeg with a discriminator of a quarter of the width, for the quarter-width ResNet of the CNN ladder (202).
     'advseg_ndf16': ('_base_/uda/advseg.py', dict(discriminator=dict(type='FCDiscriminator', ndf=16))),
 }
+# Variants that train a plain segmentor on one labelled data set of the base (no UDADataset).
+PLAIN_SEGMENTOR_VARIANTS = ('target-only', 'source-only')
 # MIC mask mode -> its abbreviation in the names.
 MASK_MODE_NAMES = {'separate': 'sep', 'separateaug': 'spa', 'separatesrc': 'sps', 'separatesrcaug': 'spsa',
                    'separatetrg': 'spt', 'separatetrgaug': 'spta'}
@@ -397,8 +423,20 @@ def missing_components(run: Run) -> Tuple[str, ...]:
         return ()
     missing = MISSING_BACKBONES.get(run.backbone, ()) + MISSING_ARCHITECTURES.get(decoder, ())
     if not missing:
-        raise KeyError(f'no model base config for architecture {run.architecture!r} with backbone {run.backbone!r}')
+        raise ValueError(unknown_model_message(decoder, run.backbone, hrda is not None))
     return tuple(dict.fromkeys(missing))
+
+
+def unknown_model_message(decoder: str, backbone: str, hrda: bool) -> str:
+    """Why (decoder, backbone) has no model base: an unknown decoder (listing the known ones), or a backbone the
+    decoder has no model for (listing those)."""
+    bases = HRDA_MODEL_BASES if hrda else MODEL_BASES
+    kind = 'HRDA decoder' if hrda else 'decoder'
+    decoders = sorted({known for known, _ in bases} | (set() if hrda else set(MISSING_ARCHITECTURES)))
+    if decoder not in decoders:
+        return f'unknown {kind} {decoder!r}; known {kind}s: {", ".join(decoders)}'
+    backbones = sorted(known for name, known in bases if name == decoder)
+    return f'{kind} {decoder!r} has no model for backbone {backbone!r}; its backbones: {", ".join(backbones)}'
 
 
 def model_base(run: Run) -> str:
@@ -426,6 +464,8 @@ def dataset_base(run: Run) -> str:
             return SYNTHETIC_TARGET_ONLY_DATASET
         resolution = '_half' if run.target == 'cityscapes' else ''
         return f'_base_/datasets/{run.target}{resolution}_{run.crop}.py'
+    if run.uda == 'source-only':
+        return f'_base_/datasets/{run.source}_to_{run.target}_{run.crop}.py'
     base = f'_base_/datasets/uda_{run.source}_to_{run.target}_{run.crop}.py'
     margins = pseudo_label_crop_version(run) == 'v2'
     if margins and not target_has_margins(base):
@@ -486,16 +526,45 @@ def hrda_model(run: Run) -> dict:
     return dict(model, decode_head=head)
 
 
-def model_overrides(run: Run) -> dict:
-    """Backbone type and ImageNet weights of MiT-B1..B5 (the model files are written for one of them; on the
-    synthetic pair no ImageNet weights, trained from scratch as configs/synth/), the HRDA keys, and the slide
-    inference over windows of the training crop."""
-    model = {}
+def backbone_overrides(run: Run) -> dict:
+    """``pretrained`` and ``backbone`` of the run's backbone (reference get_pretraining_file / get_backbone_cfg):
+    MiT-B1..B5 (``-del``: replacing the base's backbone dict) and the ResNets of :data:`CNN_BACKBONES`; the model
+    files are written for one of them. On the synthetic pair no ImageNet weights: trained from scratch as
+    configs/synth/. Other backbones (``mit_tiny``) are their model file's."""
     if run.backbone.startswith('mitb'):
-        variant = f'mit_b{run.backbone[len("mitb"):]}'
-        pretrained = None if run.source == SYNTHETIC_SOURCE else f'pretrained/{variant}.pth'
-        model.update(pretrained=pretrained, backbone=dict(type=variant))
-    model.update(hrda_model(run))
+        variant = f'mit_b{run.backbone[len("mitb"):].removesuffix(DELETE_BACKBONE_SUFFIX)}'
+        pretrained, backbone = f'pretrained/{variant}.pth', dict(type=variant)
+        if run.backbone.endswith(DELETE_BACKBONE_SUFFIX):
+            backbone = dict(_delete_=True, **backbone)
+    elif run.backbone in CNN_BACKBONES:
+        pretrained, backbone = CNN_BACKBONES[run.backbone]
+    else:
+        return {}
+    return dict(pretrained=None if run.source == SYNTHETIC_SOURCE else pretrained, backbone=dict(backbone))
+
+
+def decoder_overrides(run: Run) -> dict:
+    """The decoder options of the architecture name (reference config_from_vars / update_decoder_in_channels):
+    ``sfa_`` puts the SegFormerAdapter between MiT and the head (stage 4 upsampled x4 into the last level, 512
+    channels), ``_nodbn`` drops the decoder's BatchNorm, and DeepLabV3+ on MiT takes its skip from 64 channels."""
+    model, head = {}, {}
+    if 'sfa_' in run.architecture:
+        model['neck'] = dict(type='SegFormerAdapter')
+        head['in_channels'] = 512
+    if '_nodbn' in run.architecture:
+        head['norm_cfg'] = None
+    if 'dlv3p' in run.architecture and 'mit' in run.backbone:
+        head['c1_in_channels'] = 64
+    return dict(model, decode_head=head) if head else model
+
+
+def model_overrides(run: Run) -> dict:
+    """Backbone and ImageNet weights, decoder options, the HRDA keys, and the slide inference over windows of the
+    training crop."""
+    model = backbone_overrides(run)
+    model.update(decoder_overrides(run))
+    for key, value in hrda_model(run).items():
+        model[key] = dict(model[key], **value) if key == 'decode_head' and key in model else value
     if run.inference == 'slide':
         height, width = outer_crop_size(run)
         model['test_cfg'] = dict(mode='slide', batched_slide=run.batched_slide, stride=[height // 2, width // 2],
@@ -540,7 +609,7 @@ def rare_class_sampling(run: Run) -> dict:
 def data_overrides(run: Run) -> dict:
     """Batch and workers; for UDA the ``UDADataset`` of the base's source and target data sets (with RCS)."""
     train = dict(batch_size=run.batch_size, num_workers=run.workers)
-    if run.uda != 'target-only':
+    if run.uda not in PLAIN_SEGMENTOR_VARIANTS:
         dataset = dict(type='UDADataset', source=base_var('source_dataset'), target=base_var('target_dataset'))
         if 'dacs' in run.uda and run.rcs_T is not None:
             dataset['rare_class_sampling'] = rare_class_sampling(run)
@@ -623,6 +692,34 @@ SYNTHETIC_DACS = Run('daformer_conv1', 'mit_tiny', 'dacs', source=SYNTHETIC_SOUR
 def with_seeds(members: Sequence[Run]) -> List[Run]:
     """Every member with every seed of :data:`SEEDS`."""
     return [replace(member, seed=seed) for member in members for seed in SEEDS]
+
+
+# DAFormer Table 1: the architectures compared (CNN decoders on ResNet-101 without decoder BN, SegFormer).
+ARCHITECTURE_COMPARISON = [('dlv2red', 'r101v1c'), ('da_nodbn', 'r101v1c'), ('isa_nodbn', 'r101v1c'),
+                           ('dlv3p_nodbn', 'r101v1c'), ('segformer', 'mitb5')]
+# DAFormer Table 2: SegFormer's encoder with DeepLabV3+'s decoder, and ResNet-101 with SegFormer's decoder.
+SEGFORMER_ABLATION = [('sfa_dlv3p_nodbn', 'mitb5-del'), ('segformer', 'r101v1c')]
+# DAFormer Table 3: DeepLabV2 on ResNet-50 and ResNeSt-50/101/200, SegFormer on MiT-B3/B4.
+ENCODER_STUDY = [('dlv2red', 'r50v1c'), ('dlv2red', 's50'), ('dlv2red', 's101'), ('dlv2red', 's200'),
+                 ('segformer', 'mitb3'), ('segformer', 'mitb4')]
+
+
+def architecture_comparison() -> List[Run]:
+    """1: DAFormer Table 1, each architecture source-only, with DACS and target-only."""
+    return with_seeds([Run(architecture, backbone, uda) for architecture, backbone in ARCHITECTURE_COMPARISON
+                       for uda in ('source-only', 'dacs', 'target-only')])
+
+
+def segformer_ablation() -> List[Run]:
+    """2: DAFormer Table 2, with DACS and target-only."""
+    return with_seeds([Run(architecture, backbone, uda) for architecture, backbone in SEGFORMER_ABLATION
+                       for uda in ('dacs', 'target-only')])
+
+
+def encoder_study() -> List[Run]:
+    """3: DAFormer Table 3, seed 0, each encoder source-only, with DACS and target-only."""
+    return [Run(architecture, backbone, uda) for architecture, backbone in ENCODER_STUDY
+            for uda in ('source-only', 'dacs', 'target-only')]
 
 
 def rcs_fd_ablation() -> List[Run]:
@@ -778,17 +875,8 @@ def cdda_final() -> List[Run]:
 
 
 # The architectures of the reference's tables 1-3 and 7 (spec §10.2: 22 in the reference's list).
-STARTUP_ARCHITECTURES = [
-    # Table 1: architecture comparison
-    ('dlv2red', 'r101v1c'), ('da_nodbn', 'r101v1c'), ('isa_nodbn', 'r101v1c'), ('dlv3p_nodbn', 'r101v1c'),
-    ('segformer', 'mitb5'),
-    # Table 2: SegFormer encoder / decoder ablation
-    ('sfa_dlv3p_nodbn', 'mitb5'), ('segformer', 'r101v1c'),
-    # Table 3: encoder study
-    ('dlv2red', 'r50v1c'), ('dlv2red', 's50'), ('dlv2red', 's101'), ('dlv2red', 's200'),
-    ('segformer', 'mitb3'), ('segformer', 'mitb4'),
-    # Table 7: decoder study
-] + [(architecture, 'mitb5') for architecture in DECODER_STUDY]
+STARTUP_ARCHITECTURES = (ARCHITECTURE_COMPARISON + SEGFORMER_ABLATION + ENCODER_STUDY
+                         + [(architecture, 'mitb5') for architecture in DECODER_STUDY])
 
 
 def architecture_startup_test() -> List[Run]:
@@ -847,6 +935,9 @@ def synthetic_cnn_ladder() -> List[Run]:
 
 
 EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
+    1: architecture_comparison,
+    2: segformer_ablation,
+    3: encoder_study,
     5: rcs_fd_ablation,
     6: decoder_study,
     7: synthia_final,
@@ -876,9 +967,6 @@ DLV2_UDA_COMPONENTS = ('ResNet', 'DeepLabV2', 'HRDAHead with DLV2Head', 'AdvSeg'
                        'CAug data sets')
 # Reference IDs that cannot run yet: ID -> (what it is, the missing components).
 PENDING_EXPERIMENTS: Dict[int, Tuple[str, Tuple[str, ...]]] = {
-    1: ('DAFormer Table 1, architecture comparison', ('ResNet', 'DeepLabV2', 'DANet', 'ISANet', 'DeepLabV3+')),
-    2: ('DAFormer Table 2, SegFormer encoder / decoder ablation', ('ResNet', 'DeepLabV3+')),
-    3: ('DAFormer Table 3, encoder study', ('ResNet', 'ResNeSt', 'DeepLabV2')),
     4: ('DAFormer Table 4, learning-rate warm-up ablation', ('ResNet', 'DeepLabV2')),
     41: ('HRDA Table 2, HRDA with other UDA methods', DLV2_UDA_COMPONENTS),
     81: ('MIC Table 1, MIC with other UDA methods', DLV2_UDA_COMPONENTS),

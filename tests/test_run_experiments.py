@@ -5,6 +5,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+import experiments
 import run_experiments
 from mmseg.apis.run_dir import latest_checkpoint
 from tests.test_train_runner import experiment_config
@@ -144,7 +145,7 @@ def test_resume_of_a_directory_without_checkpoint_or_config_errors_clearly(tmp_p
     assert latest_checkpoint(tmp_path) == tmp_path / 'iter_12.pth'
 
 
-def test_exp_writes_every_seed_of_an_experiment_and_lists_left_out_members(tmp_path, capsys):
+def test_exp_writes_every_seed_of_an_experiment_and_lists_left_out_members(tmp_path, capsys, monkeypatch):
     run_experiments.main(['--exp', '7', '--dry-run', '--gen-config-root', str(tmp_path / 'generated')])
     configs = sorted((tmp_path / 'generated' / 'local-exp7').glob('*.py'))
     assert [c.name.split('_poly10warm_')[1][:2] for c in configs] == ['s0', 's1', 's2']
@@ -153,19 +154,21 @@ def test_exp_writes_every_seed_of_an_experiment_and_lists_left_out_members(tmp_p
     assert cfg.name == configs[1].stem and cfg.work_dir == f'work_dirs/local-exp7/{configs[1].stem}'
     assert cfg.train_dataloader.dataset.source.type == 'SynthiaDataset'
 
+    # every member of ID 5 exists now; a member waiting for a component would be listed
+    monkeypatch.setitem(experiments.UNSUPPORTED_MEMBERS, 5, [experiments.Unsupported('gta2cs_x_s2', ('FooNet', ))])
     run_experiments.main(['--exp', '5', '--dry-run', '--seeds', '2', '--gen-config-root', str(tmp_path / 'gen5')])
     configs = list((tmp_path / 'gen5' / 'local-exp5').glob('*.py'))
-    assert len(configs) == 6 and all(c.name.split('_')[-2] == 's2' for c in configs)
-    assert 'left out (needs ResNet, DeepLabV2)' in capsys.readouterr().out
+    assert len(configs) == 7 and all(c.name.split('_')[-2] == 's2' for c in configs)
+    assert 'left out (needs FooNet)' in capsys.readouterr().out
 
 
-@pytest.mark.parametrize('exp_id, message', [
-    ('999', r'unknown experiment ID 999; valid IDs: 5, 6, 7, 8'),
-    ('3', r'needs components that do not exist yet: ResNet'),
-])
-def test_exp_errors_name_the_valid_ids_or_the_missing_components(exp_id, message, tmp_path):
-    with pytest.raises(SystemExit, match=message):
-        run_experiments.main(['--exp', exp_id, '--dry-run', '--gen-config-root', str(tmp_path)])
+def test_exp_errors_name_the_valid_ids_or_the_missing_components(tmp_path, monkeypatch):
+    with pytest.raises(SystemExit, match=r'unknown experiment ID 999; valid IDs: 1, 2, 3, '):
+        run_experiments.main(['--exp', '999', '--dry-run', '--gen-config-root', str(tmp_path)])
+    # an ID waiting for a component names it
+    monkeypatch.setitem(experiments.PENDING_EXPERIMENTS, 999, ('a study', ('FooNet', )))
+    with pytest.raises(SystemExit, match=r'needs components that do not exist yet: FooNet'):
+        run_experiments.main(['--exp', '999', '--dry-run', '--gen-config-root', str(tmp_path)])
 
 
 @pytest.fixture(scope='module')

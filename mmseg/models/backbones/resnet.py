@@ -21,7 +21,20 @@ from mmseg.registry import MODELS
 from ..utils.pretrained import load_resnet_weights
 
 
-class BasicBlock(nn.Module):
+class ResidualBlock(nn.Module):
+    """``relu(_residual(x))``, where the subclass's ``_residual`` adds the residual branch and the shortcut; computed
+    under activation checkpointing in training if ``with_cp``."""
+    with_cp = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.with_cp and x.requires_grad:
+            out = activation_checkpoint.checkpoint(self._residual, x, use_reentrant=False)
+        else:
+            out = self._residual(x)
+        return self.relu(out)
+
+
+class BasicBlock(ResidualBlock):
     """Two 3x3 convs (ResNet-18/34); the first one carries the stride and dilation."""
     expansion = 1
 
@@ -50,15 +63,8 @@ class BasicBlock(nn.Module):
         out = getattr(self, self.norm2_name)(self.conv2(out))
         return out + (x if self.downsample is None else self.downsample(x))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.with_cp and x.requires_grad:
-            out = activation_checkpoint.checkpoint(self._residual, x, use_reentrant=False)
-        else:
-            out = self._residual(x)
-        return self.relu(out)
 
-
-class Bottleneck(nn.Module):
+class Bottleneck(ResidualBlock):
     """1x1, 3x3, 1x1 convs, ``expansion`` 4. ``style='pytorch'`` puts the stride on the 3x3 conv, ``'caffe'`` on
     the first 1x1 conv."""
     expansion = 4
@@ -99,13 +105,6 @@ class Bottleneck(nn.Module):
         out = self._middle(out)
         out = getattr(self, self.norm3_name)(self.conv3(out))
         return out + (x if self.downsample is None else self.downsample(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.with_cp and x.requires_grad:
-            out = activation_checkpoint.checkpoint(self._residual, x, use_reentrant=False)
-        else:
-            out = self._residual(x)
-        return self.relu(out)
 
 
 Block = Union[Type[BasicBlock], Type[Bottleneck]]

@@ -81,7 +81,17 @@ OPEN_MMLAB_URLS = {
     'resnest101': 'https://download.openmmlab.com/pretrain/third_party/resnest101_d2-f3b931b2.pth',
     'resnest200': 'https://download.openmmlab.com/pretrain/third_party/resnest200_d2-ca88e41f.pth',
 }
+# The backbone each of these files holds (its keys and shapes; strides and dilations do not change them).
+OPEN_MMLAB_BACKBONES = {
+    'resnet50_v1c': dict(type='ResNetV1c', depth=50),
+    'resnet101_v1c': dict(type='ResNetV1c', depth=101),
+    'resnest50': dict(type='ResNeSt', depth=50, stem_channels=64),
+    'resnest101': dict(type='ResNeSt', depth=101, stem_channels=128),
+    'resnest200': dict(type='ResNeSt', depth=200, stem_channels=128),
+}
 PRETRAINED_DIR = Path('pretrained')
+# Keys of the ImageNet classifiers, not part of the backbones.
+CLASSIFIER_PREFIXES = ('fc.', 'head.')
 # Prefixes of wrapped checkpoints (DataParallel, a classifier's backbone) that are stripped before loading.
 WRAPPER_PREFIXES = ('module.', 'backbone.')
 
@@ -192,18 +202,29 @@ def check_resnet_layout(model: nn.Module, state_dict: Dict[str, torch.Tensor], s
                          f'the weights of depth {model.depth}')
 
 
+def verify_resnet_state_dict(model: nn.Module, state_dict: Dict[str, torch.Tensor], source: str) -> LoadReport:
+    """Raise, naming the problem, unless ``state_dict`` holds every tensor of the ResNet / ResNeSt ``model`` with
+    its shape (kind, depth and stem first); returns the file's keys that the model does not use (besides the
+    ImageNet classifier)."""
+    check_resnet_layout(model, state_dict, source)
+    state_dict = {k: v for k, v in state_dict.items() if not k.startswith(CLASSIFIER_PREFIXES)}
+    check_shapes(model, state_dict, source)
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    if missing:
+        raise ValueError(f'{source}: {len(missing)} tensor(s) of {type(model).__name__}-{model.depth} are not in '
+                         f'the file, e.g. {missing[:5]}')
+    return LoadReport(missing=[], unexpected=[k for k in state_dict if k not in own])
+
+
 def load_resnet_weights(model: nn.Module, pretrained: Union[str, Path]) -> LoadReport:
     """Load ImageNet weights (``open-mmlab://<name>`` or a path) into a ResNet / ResNeSt backbone.
 
     Key names are open-mmlab's, loaded as they are; the ImageNet classifier ``fc.*`` is ignored. A missing file,
     a checkpoint of another depth or kind, torchvision names on a deep-stem model, wrong shapes or missing keys
-    raise an error that names the problem.
+    raise an error that names the problem (:func:`verify_resnet_state_dict`).
     """
     path, help_text = resolve_pretrained(pretrained)
     state_dict = strip_wrapper_prefix(read_state_dict(path, help_text))
-    check_resnet_layout(model, state_dict, str(path))
-    report = load_state_dict_checked(model, state_dict, str(path), ignore_prefixes=('fc.', 'head.'))
-    if report.missing:
-        raise ValueError(f'{path}: {len(report.missing)} tensor(s) of {type(model).__name__}-{model.depth} are '
-                         f'not in the file, e.g. {report.missing[:5]}')
-    return report
+    verify_resnet_state_dict(model, state_dict, str(path))
+    return load_state_dict_checked(model, state_dict, str(path), ignore_prefixes=CLASSIFIER_PREFIXES)
