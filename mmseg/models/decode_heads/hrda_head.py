@@ -20,19 +20,21 @@ from ..utils.hr_crop import Box, crop, scale_box
 from ..utils.resize import resize
 from .decode_head import BaseDecodeHead
 
-SINGLE_SCALE_HEADS = ('DAFormerHead', )
+# Single-scale heads HRDA wraps -> the output stride of their logits.
+SINGLE_SCALE_HEADS = {'DAFormerHead': 4, 'DLV2Head': 8}
 HRFeatures = Union[List[torch.Tensor], Dict[str, list]]
 
 
 @MODELS.register_module()
 class HRDAHead(BaseDecodeHead):
     """Args (the remaining keyword arguments configure the single-scale head):
-        single_scale_head: type of ``self.head`` (and of the attention head); ``'DAFormerHead'``.
+        single_scale_head: type of ``self.head`` (and of the attention head): ``'DAFormerHead'`` or
+            ``'DLV2Head'`` (whose attention head is a second DeepLabV2 classifier with the same dilations).
         scales: sorted [context scale, detail scale] (injected by ``HRDAEncoderDecoder``).
         lr_loss_weight: weight of the ``lr.`` loss on the attention-scaled context logits.
         hr_loss_weight: weight of the ``hr.`` loss on the detail logits; the fused loss gets
             ``1 − lr_loss_weight − hr_loss_weight``.
-        attention_embed_dim: channels and embedding width of the attention head.
+        attention_embed_dim: channels and embedding width of the DAFormer attention head.
         attention_classwise: one attention map per class (else a single map).
         enable_hr_crop: training uses a detail crop (injected by the segmentor).
         hr_slide_inference: the HR branch is slid at inference (injected by the segmentor).
@@ -46,23 +48,28 @@ class HRDAHead(BaseDecodeHead):
                  fixed_attention: Optional[float] = None, debug_output_attention: bool = False, **kwargs):
         if single_scale_head not in SINGLE_SCALE_HEADS:
             raise ValueError(f'HRDAHead: single_scale_head={single_scale_head!r} is not supported; '
-                             f'expected one of {SINGLE_SCALE_HEADS}')
+                             f'expected one of {tuple(SINGLE_SCALE_HEADS)}')
         if len(scales) != 2 or scales[0] > scales[1]:
             raise ValueError(f'HRDAHead: scales={list(scales)}; expected [context scale, detail scale] in '
                              'increasing order (HRDAEncoderDecoder passes its sorted scales)')
         head_cfg = copy.deepcopy(kwargs)
         attn_cfg = copy.deepcopy(kwargs)
-        attn_cfg['channels'] = attention_embed_dim
-        attn_cfg['decoder_params']['embed_dims'] = attention_embed_dim
-        fusion_cfg = attn_cfg['decoder_params']['fusion_cfg']
-        if fusion_cfg['type'] == 'aspp':
-            attn_cfg['decoder_params']['fusion_cfg'] = dict(type='conv', kernel_size=1, act_cfg=dict(type='ReLU'),
-                                                            norm_cfg=fusion_cfg['norm_cfg'])
+        if single_scale_head == 'DAFormerHead':
+            attn_cfg['channels'] = attention_embed_dim
+            attn_cfg['decoder_params']['embed_dims'] = attention_embed_dim
+            fusion_cfg = attn_cfg['decoder_params']['fusion_cfg']
+            if fusion_cfg['type'] == 'aspp':
+                attn_cfg['decoder_params']['fusion_cfg'] = dict(
+                    type='conv', kernel_size=1, act_cfg=dict(type='ReLU'), norm_cfg=fusion_cfg['norm_cfg'])
+            kwargs['input_transform'] = 'multiple_select'
+        else:  # DLV2Head: its classifier branches are the head, no channels of its own
+            kwargs.pop('dilations', None)
+            kwargs['channels'] = 1
         kwargs['init_cfg'] = None
-        super().__init__(input_transform='multiple_select', **kwargs)
+        super().__init__(**kwargs)
         del self.conv_seg
         del self.dropout
-        self.os = 4
+        self.os = SINGLE_SCALE_HEADS[single_scale_head]
 
         self.head = MODELS.build(dict(head_cfg, type=single_scale_head))
         if not attention_classwise:
