@@ -16,8 +16,9 @@ HRDA runs carry the reference's architecture string ``hrda1-{hrcrop}-{λ_hr}[-op
 the ablation options written into the config. Pseudo-label crop v2 (``_cpl2``, HRDA / MIC) lives in the data:
 the target of the data set base carries ``crop_pseudo_margins``. The HR Cityscapes bases have them, the ACDC /
 Dark Zurich ones not; a run with v2 on a base without them takes the base's ``_cpl2`` variant
-(``uda_gta_to_cityscapes_512x512_cpl2.py``, the synthetic pair's), and a base whose margins disagree with the
-run is an error.
+(``uda_gta_to_cityscapes_512x512_cpl2.py``, the synthetic pair's). A run without a pseudo-label crop on a base with
+margins uses them, as the reference's HR runs do (HRDA 41: their data carry the margins whatever the run's name
+says); plcrop v1 on a base with margins is an error (the two exclude each other).
 
 IDs (as in the reference, seeds [0, 1, 2] unless noted):
 
@@ -28,12 +29,19 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
   (``sfa_dlv3p_nodbn``, ``mitb5-del``) and ResNet-101 + SegFormer head; with DACS and target-only.
 - 3: encoder study (Table 3), seed 0: DeepLabV2 on ResNet-50 and ResNeSt-50/101/200, SegFormer on MiT-B3/B4; each
   source-only, with DACS and target-only.
+- 4: learning-rate warm-up ablation (Table 4), seed 0: DeepLabV2 on ResNet-101 and SegFormer on MiT-B5 with the poly
+  schedule without warm-up (``poly10``), each with DACS and target-only (their warm-up runs are members of 1).
 - 5: RCS / FD ablation on SegFormer MiT-B5 (DAFormer Table 5).
 - 6: decoder study (Table 7), full UDA and target-only.
 - 7: final DAFormer on Synthia -> Cityscapes (Table 6; evaluated with mIoU16 too).
 - 8: final DAFormer on Cityscapes -> ACDC and Cityscapes -> Dark Zurich (pseudo-label crop v1).
 - 40: final HRDA (HRDA Table 1) on GTA-HR and Synthia-HR -> Cityscapes-HR: ``hrda1-512-0.1_daformer_sepaspp``,
   1024 crops, RCS min_crop_ratio 2.0, pseudo-label crop v2, slide inference.
+- 41: HRDA with other UDA methods (HRDA Table 2), all on DeepLabV2-R101: AdvSeg, MinEnt, DACS and DAFormer's
+  UDA (``dacs_a999_fdthings``, RCS, pseudo-label crop), each at LR (GTA -> Cityscapes 512x512) and with HRDA
+  (``hrda1-512-0.1_dlv2red``, GTA-HR -> Cityscapes-HR 1024x1024, plcrop v2 for DAFormer's UDA). AdvSeg and MinEnt
+  train as the reference with SGD (lr 0.0025, no head multiplier) on colour-augmented source data (the ``gtaCAug`` /
+  ``gtaCAugHR`` data sets, PhotoMetricDistortion on the source); DACS and DAFormer's UDA with AdamW.
 - 42: HRDA crop-size study for UDA (Fig. 4 left): DAFormer with synchronised crops 128, 256, 384 and the full
   512 at LR, 256, 512, 768 of the 1024 crops at HR (plcrop v2 for all: the row cut of v1 needs crops of the
   full image height). The synchronised crops are ``UDADataset.sync_crop_size``; the slide inference uses
@@ -44,6 +52,9 @@ IDs (as in the reference, seeds [0, 1, 2] unless noted):
 - 49: HRDA on Cityscapes-HR -> ACDC-HR and -> Dark Zurich-HR (no pseudo-label crop).
 - 80: MIC(HRDA) (MIC Table 2): GTA / Synthia with ``separatetrgaug`` and plcrop v2, ACDC / Dark Zurich with
   ``separate`` and no plcrop; blocks of 64, ratio 0.7.
+- 81: MIC with other UDA methods (MIC Table 1), ``separatetrgaug`` with ratio 0.7 (blocks of 32 at LR, 64 at HR):
+  on DeepLabV2-R101 AdvSeg and MinEnt (SGD, CAug data, MIC with its own teacher), DACS, DAFormer's UDA, and HRDA
+  (``hrda1-512-0.1_dlv2red``); DAFormer's UDA on MiT-B5.
 - 82: MIC domain study (Table 6): GTA with ``separatesrcaug`` / ``separateaug``, ACDC with ``separatesrc`` /
   ``separatetrg``.
 - 83: MIC ablation on the final DAFormer (Table 7; blocks of 32 at 512): without colour augmentation, without
@@ -169,6 +180,7 @@ MODEL_BASES: Dict[Tuple[str, str], str] = {
 HRDA_MODEL_BASES: Dict[Tuple[str, str], str] = {
     ('daformer_sepaspp', 'mitb5'): '_base_/models/daformer_sepaspp_mitb5_hrda.py',
     ('daformer_conv1', 'mit_tiny'): '_base_/models/daformer_conv1_mit_tiny_hrda.py',
+    ('dlv2red', 'r101v1c'): '_base_/models/deeplabv2red_r50-d8_hrda.py',
 }
 HRDA_PREFIX = 'hrda1-'
 # Architectures and backbones of the reference experiments that are not implemented yet (none at present).
@@ -211,6 +223,10 @@ UDA_VARIANTS: Dict[str, Tuple[Optional[str], dict]] = {
 }
 # Variants that train a plain segmentor on one labelled data set of the base (no UDADataset).
 PLAIN_SEGMENTOR_VARIANTS = ('target-only', 'source-only')
+# The colour-augmented ("CAug") source data sets of AdvSeg / MinEnt: PhotoMetricDistortion on the source images.
+CAUG = 'CAug'
+# The optimiser of AdvSeg / MinEnt in HRDA 41 and MIC 81: SGD, lr 0.0025, no head multiplier (the schedule stays).
+OUTPUT_SPACE_OPTIMIZER = dict(opt='sgd', lr=0.0025, pmult=False)
 # MIC mask mode -> its abbreviation in the names.
 MASK_MODE_NAMES = {'separate': 'sep', 'separateaug': 'spa', 'separatesrc': 'sps', 'separatesrcaug': 'spsa',
                    'separatetrg': 'spt', 'separatetrgaug': 'spta'}
@@ -321,6 +337,16 @@ def crop_size(crop: str) -> List[int]:
 def outer_crop_size(run: Run) -> List[int]:
     """The crop the model trains on: the synchronised crop, else the data set's."""
     return [run.sync_crop] * 2 if run.sync_crop else crop_size(run.crop)
+
+
+def caug_source(source: str) -> str:
+    """The colour-augmented variant of a source: ``gta`` -> ``gtaCAug``, ``gtaHR`` -> ``gtaCAugHR``."""
+    return f'{source[:-2]}{CAUG}HR' if source.endswith('HR') else f'{source}{CAUG}'
+
+
+def is_synthetic(run: Run) -> bool:
+    """Whether the run trains on the embedded synthetic pair (its plain or CAug source)."""
+    return run.source.startswith(SYNTHETIC_SOURCE)
 
 
 def pseudo_label_crop_version(run: Run) -> Optional[str]:
@@ -460,7 +486,7 @@ def dataset_base(run: Run) -> str:
     others on ``uda_{source}_to_{target}_{crop}.py``, or its ``_cpl2`` variant for plcrop v2 if that base's
     target has no margins."""
     if run.uda == 'target-only':
-        if run.source == SYNTHETIC_SOURCE:
+        if is_synthetic(run):
             return SYNTHETIC_TARGET_ONLY_DATASET
         resolution = '_half' if run.target == 'cityscapes' else ''
         return f'_base_/datasets/{run.target}{resolution}_{run.crop}.py'
@@ -470,9 +496,9 @@ def dataset_base(run: Run) -> str:
     margins = pseudo_label_crop_version(run) == 'v2'
     if margins and not target_has_margins(base):
         base = base[:-len('.py')] + f'{PLCROP_NAMES["v2"]}.py'
-    if target_has_margins(base) != margins:
-        raise ValueError(f'{base}: the crop_pseudo_margins of its target do not match plcrop={run.plcrop!r} of '
-                         f'{run_name(run)}')
+    if pseudo_label_crop_version(run) == 'v1' and target_has_margins(base):
+        raise ValueError(f'{base}: its target carries crop_pseudo_margins (pseudo-label crop v2), which exclude the '
+                         f"row cut of plcrop='v1' of {run_name(run)}")
     return base[:-len('.py')] + '_depth.py' if run.cdda is not None else base
 
 
@@ -540,7 +566,7 @@ def backbone_overrides(run: Run) -> dict:
         pretrained, backbone = CNN_BACKBONES[run.backbone]
     else:
         return {}
-    return dict(pretrained=None if run.source == SYNTHETIC_SOURCE else pretrained, backbone=dict(backbone))
+    return dict(pretrained=None if is_synthetic(run) else pretrained, backbone=dict(backbone))
 
 
 def decoder_overrides(run: Run) -> dict:
@@ -722,6 +748,18 @@ def encoder_study() -> List[Run]:
             for uda in ('source-only', 'dacs', 'target-only')]
 
 
+def warmup_ablation() -> List[Run]:
+    """4: learning-rate warm-up ablation (DAFormer Table 4), seed 0: poly decay without warm-up for DeepLabV2-R101 and
+    SegFormer MiT-B5, with DACS and target-only."""
+    return [Run(architecture, backbone, uda, schedule='poly10') for architecture, backbone in
+            (('dlv2red', 'r101v1c'), ('segformer', 'mitb5')) for uda in ('dacs', 'target-only')]
+
+
+def output_space_baseline(run: Run, uda: str) -> Run:
+    """``run`` with AdvSeg or MinEnt as the reference trains them: SGD, colour-augmented source data."""
+    return replace(run, uda=uda, source=caug_source(run.source), rcs_T=None, plcrop=None, **OUTPUT_SPACE_OPTIMIZER)
+
+
 def rcs_fd_ablation() -> List[Run]:
     """5: RCS / FD ablation on SegFormer MiT-B5 (DAFormer Table 5), and the full strategy on DLV2-R101."""
     segformer = Run('segformer', 'mitb5', 'dacs')
@@ -760,6 +798,20 @@ def cityscapes_to_adverse_final() -> List[Run]:
 def hrda_final() -> List[Run]:
     """40: final HRDA on GTA-HR and Synthia-HR -> Cityscapes-HR (HRDA Table 1)."""
     return with_seeds([FINAL_HRDA, replace(FINAL_HRDA, source='synthiaHR')])
+
+
+def hrda_uda_methods() -> List[Run]:
+    """41: HRDA with other UDA methods (HRDA Table 2) on DeepLabV2-R101: AdvSeg, MinEnt, DACS and DAFormer's UDA, each
+    at LR (512 crops of GTA -> Cityscapes) and with HRDA (1024 crops of GTA-HR -> Cityscapes-HR)."""
+    hrda = replace(FINAL_HRDA, architecture='hrda1-512-0.1_dlv2red', backbone='r101v1c')
+    lr = replace(hrda, architecture='dlv2red', source='gta', target='cityscapes', crop=DEFAULT_CROP,
+                 rcs_min_crop=RCS_MIN_CROP_RATIO, plcrop='v1', inference='whole')
+    members = []
+    for uda in ('advseg', 'minent'):
+        members += [output_space_baseline(lr, uda), output_space_baseline(hrda, uda)]
+    members += [replace(lr, uda='dacs', rcs_T=None, plcrop=None), replace(hrda, uda='dacs', rcs_T=None, plcrop=None),
+                lr, hrda]
+    return with_seeds(members)
 
 
 def hrda_crop_study_uda() -> List[Run]:
@@ -817,6 +869,16 @@ def mic_hrda_final() -> List[Run]:
                       mask=replace(FINAL_MIC_HRDA.mask, mode='separate'))
     return with_seeds([FINAL_MIC_HRDA, replace(FINAL_MIC_HRDA, source='synthiaHR'),
                        replace(adverse, target='acdcHR'), replace(adverse, target='darkzurichHR')])
+
+
+def mic_uda_methods() -> List[Run]:
+    """81: MIC with other UDA methods (MIC Table 1): on DeepLabV2-R101 AdvSeg, MinEnt, DACS, DAFormer's UDA (blocks of
+    32 at 512) and HRDA (blocks of 64 at 1024); DAFormer's UDA on MiT-B5."""
+    daformer_uda = replace(FINAL_MIC_DAFORMER, architecture='dlv2red', backbone='r101v1c')
+    dacs = replace(daformer_uda, uda='dacs', rcs_T=None, plcrop=None)
+    return with_seeds([output_space_baseline(dacs, 'advseg'), output_space_baseline(dacs, 'minent'), dacs,
+                       daformer_uda, replace(FINAL_MIC_HRDA, architecture='hrda1-512-0.1_dlv2red', backbone='r101v1c'),
+                       FINAL_MIC_DAFORMER])
 
 
 def mic_domain_study() -> List[Run]:
@@ -919,7 +981,6 @@ def synthetic_benchmark() -> List[Run]:
     ])
 
 
-
 def synthetic_fog_rain() -> List[Run]:
     """201: DACS + RCS and EBDA (DACS + RCS + entropy balancing) on the synthetic pair's fog + rain variant."""
     rcs = replace(SYNTHETIC_DACS, target=FOG_RAIN, rcs_T=0.01)
@@ -938,16 +999,19 @@ EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
     1: architecture_comparison,
     2: segformer_ablation,
     3: encoder_study,
+    4: warmup_ablation,
     5: rcs_fd_ablation,
     6: decoder_study,
     7: synthia_final,
     8: cityscapes_to_adverse_final,
     40: hrda_final,
+    41: hrda_uda_methods,
     42: hrda_crop_study_uda,
     43: hrda_crop_study_target_only,
     44: hrda_ablations,
     49: hrda_adverse,
     80: mic_hrda_final,
+    81: mic_uda_methods,
     82: mic_domain_study,
     83: mic_ablation,
     84: mic_block_study,
@@ -961,15 +1025,8 @@ EXPERIMENTS: Dict[int, Callable[[], List[Run]]] = {
     201: synthetic_fog_rain,
     202: synthetic_cnn_ladder,
 }
-# The components of the DeepLabV2 comparisons of HRDA / MIC: DeepLabV2-R101 alone and inside HRDA, AdvSeg and
-# MinEnt, trained with SGD on colour-augmented ("CAug") source data.
-DLV2_UDA_COMPONENTS = ('ResNet', 'DeepLabV2', 'HRDAHead with DLV2Head', 'AdvSeg', 'MinEnt', 'SGD schedule',
-                       'CAug data sets')
 # Reference IDs that cannot run yet: ID -> (what it is, the missing components).
 PENDING_EXPERIMENTS: Dict[int, Tuple[str, Tuple[str, ...]]] = {
-    4: ('DAFormer Table 4, learning-rate warm-up ablation', ('ResNet', 'DeepLabV2')),
-    41: ('HRDA Table 2, HRDA with other UDA methods', DLV2_UDA_COMPONENTS),
-    81: ('MIC Table 1, MIC with other UDA methods', DLV2_UDA_COMPONENTS),
 }
 # Members of the generated experiments that are left out: ID -> [(run name, missing components)].
 UNSUPPORTED_MEMBERS: Dict[int, List[Unsupported]] = {
@@ -1003,7 +1060,8 @@ def on_synthetic_pair(run: Run) -> Run:
     schedule stay."""
     scale = crop_size(SYNTHETIC_CROP)[0] / crop_size(run.crop)[0]
     target = run.target if run.target in SYNTHETIC_TARGETS else 'cityscapes'
-    return replace(run, source=SYNTHETIC_SOURCE, target=target, crop=SYNTHETIC_CROP,
+    source = caug_source(SYNTHETIC_SOURCE) if CAUG in run.source else SYNTHETIC_SOURCE
+    return replace(run, source=source, target=target, crop=SYNTHETIC_CROP,
                    architecture=scaled_architecture(run.architecture, scale),
                    sync_crop=run.sync_crop and scaled_size(run.sync_crop, scale),
                    mask=run.mask and replace(run.mask, block_size=scaled_size(run.mask.block_size, scale)),
@@ -1023,9 +1081,8 @@ def generate_experiment_cfgs(exp_id: int, data: str = 'benchmark') -> List[dict]
         description, missing = PENDING_EXPERIMENTS[exp_id]
         raise MissingComponentsError(exp_id, description, missing)
     if exp_id not in EXPERIMENTS:
-        pending = ', '.join(map(str, PENDING_EXPERIMENTS))
-        raise ValueError(f'unknown experiment ID {exp_id}; valid IDs: {", ".join(map(str, EXPERIMENTS))} '
-                         f'(not yet runnable: {pending})')
+        pending = f' (not yet runnable: {", ".join(map(str, PENDING_EXPERIMENTS))})' if PENDING_EXPERIMENTS else ''
+        raise ValueError(f'unknown experiment ID {exp_id}; valid IDs: {", ".join(map(str, EXPERIMENTS))}{pending}')
     runs = [run for run in EXPERIMENTS[exp_id]() if not missing_components(run)]
     if data == 'synth':
         runs = [on_synthetic_pair(run) for run in runs]
