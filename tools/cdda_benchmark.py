@@ -179,7 +179,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                           **{mode: run['train_ms_per_iter']['median'] for mode, run in record['modes'].items()})
     env = environment(device, torch.get_num_threads())
     out = Path(args.out_dir) / f'cdda_step__{slug(env["device"])}.json'
-    write_json(out, dict(environment=env, results=results, dacs_iterations=dacs))
+    write_json(out, dict(environment=env, load_average=list(os.getloadavg()), results=results, dacs_iterations=dacs))
     print(f'written to {out}')
 
 
