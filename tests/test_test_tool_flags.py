@@ -46,7 +46,13 @@ def test_evaluates_by_default_into_work_dir_and_out_holds_label_maps(run, tmp_pa
     assert not list(tmp_path.glob('labels/**/*leftImg8bit.png'))  # --out: label maps only, no overlays
 
 
-def test_show_puts_each_overlay_in_a_window(run, tmp_path, monkeypatch):
+def test_show_puts_each_overlay_in_a_window(run, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv('DISPLAY', raising=False)
+    monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
+    with pytest.raises(SystemExit):
+        test_tool.main([str(run), '--show'])
+    assert '--show needs a display' in capsys.readouterr().err
+    monkeypatch.setenv('DISPLAY', ':0')
     shown = []
     monkeypatch.setattr(test_tool.cv2, 'imshow', lambda name, image: shown.append(image.shape))
     monkeypatch.setattr(test_tool.cv2, 'setWindowTitle', lambda name, title: shown.append(title))

@@ -105,6 +105,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="'pytorch' under torchrun: the images are shared out over the processes")
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help='set by older launchers; unused')
     args = parser.parse_args(argv)
+    if args.show and sys.platform.startswith('linux') and not (os.environ.get('DISPLAY')
+                                                               or os.environ.get('WAYLAND_DISPLAY')):
+        parser.error('--show needs a display (DISPLAY is not set); write the overlays with --show-dir instead')
     if args.out is not None and args.out.suffix in ('.json', '.pkl'):
         parser.error(f'--out {args.out}: --out is the folder of the predicted label maps (as in mmsegmentation '
                      '1.x); the results JSON goes to --work-dir')
