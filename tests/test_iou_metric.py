@@ -133,6 +133,7 @@ def test_miou16_matches_papers_conversion_when_absent_classes_score_zero():
     assert results['mIoU'] == round(100 * iou.mean(), 2)
     assert results['mIoU16'] == round(100 * iou.sum() / 16, 2)
     assert results['mIoU16'] == pytest.approx(results['mIoU'] * 19 / 16, abs=0.01)
+    assert results['mIoU19x19/16'] == round(100 * iou.mean() * 19 / 16, 2) == results['mIoU16']
 
 
 def test_miou16_when_absent_classes_are_absent_everywhere():
@@ -140,6 +141,8 @@ def test_miou16_when_absent_classes_are_absent_everywhere():
     results = _run(metric, _synthia_samples(absent_classes_in_gt=True))
     # the three classes are NaN, so mIoU already averages over the 16 classes
     assert results['mIoU16'] == results['mIoU'] == round(100 * (2 / 17 + 15 * 0.5) / 16, 2)
+    # the reference's conversion still scales by 19/16, so it over-states this case
+    assert results['mIoU19x19/16'] == round(100 * (2 / 17 + 15 * 0.5) / 16 * 19 / 16, 2) > results['mIoU16']
 
 
 def test_configuration_errors():

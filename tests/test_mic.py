@@ -207,11 +207,20 @@ def test_teacher_threshold_none_weights_every_valid_pixel_one_and_require_teache
     assert (required.teacher.alpha, required.teacher.pseudo_threshold) == (0.999, 0.9)
 
 
+@pytest.mark.parametrize('height, width, block', [(64, 64, 24), (50, 70, 16), (40, 56, 16)])
+def test_block_size_that_does_not_divide_the_image_rounds_the_grid_as_the_reference(height, width, block):
+    """The reference draws a round(H/b) x round(W/b) grid (half to even) and stretches it to the image."""
+    torch.manual_seed(3)
+    mask = BlockMaskGenerator(0.5, block).generate_mask(torch.zeros(2, 3, height, width))
+    torch.manual_seed(3)
+    grid = torch.rand(2, 1, round(height / block), round(width / block))
+    expected = F.interpolate((grid > 0.5).float(), size=(height, width), mode='nearest')
+    assert torch.equal(mask, expected)
+
+
 def test_bad_settings_are_rejected():
     with pytest.raises(ValueError, match="mask_mode='separatemix'; expected one of separate, separatesrc"):
         _mic(mask_mode='separatemix')
-    with pytest.raises(ValueError, match='mask_block_size=24 does not divide the image size 64x64'):
-        BlockMaskGenerator(0.7, 24).generate_mask(torch.zeros(1, 3, 64, 64))
     with pytest.raises(ValueError, match='mask_ratio=1.0'):
         BlockMaskGenerator(1.0, 16)
     with pytest.raises(ValueError, match="mask_generator type='grid'"):

@@ -105,7 +105,9 @@ class EfficientSelfAttention(nn.Module):
         kv = self.kv(x_).reshape(B, -1, 2, self.num_heads, head_dim).permute(2, 0, 3, 1, 4)
         k, v = kv[0], kv[1]
         if self.attn_impl == 'sdpa':
-            dropout_p = self.attn_drop.p if self.training else 0.
+            # attention dropout follows its Dropout module, as in the math path, so that a teacher's
+            # dropout switch (``attn_drop.training = False``) turns it off
+            dropout_p = self.attn_drop.p if self.attn_drop.training else 0.
             x = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, scale=self.scale)
         else:
             attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)

@@ -30,10 +30,9 @@ from mmseg.utils.gradient_sync import average_gradients
 from ..segmentors.encoder_decoder import add_prefix
 from ..segmentors.hrda_encoder_decoder import FEATURE_SCALE_ALL, HRDAEncoderDecoder
 from ..utils.dacs_transforms import get_class_masks, get_mean_std, strong_transform
-from ..utils.drop_path import DropPath
 from ..utils.hr_crop import crop
 from ..utils.resize import resize
-from .ema_teacher import init_ema_weights, update_ema
+from .ema_teacher import init_ema_weights, teacher_logits, update_ema
 from .debug_visualization import write_class_mix_debug, write_hrda_debug_grid
 from .depth_guidance import DepthGuidance, guidance_loss, replace_sources, student_logits
 from .entropy_balance import entropy_balance_loss
@@ -145,8 +144,11 @@ class DACS(UDADecorator):
             check_config_keys(entropy_balance, ('target', 'weight', 'second_forward'), 'DACS entropy_balance')
             self.entropy_balance = dict(dict(target=0.4, weight=0.1, second_forward=True), **entropy_balance)
         self.local_iter = 0
+        # built in the reference's order (teacher, MIC, ImageNet model): state-dict key order and the
+        # initialisation draws of a separate MIC teacher are the reference's
+        self.ema_model = None if source_only else self.build_segmentor_copy().requires_grad_(False)
         self.mic = None
-        if mask_mode is not None:  # built before the teacher, as the reference
+        if mask_mode is not None:
             self.mic = MaskingConsistencyModule(require_teacher=False, cfg=dict(
                 model=self.model_cfg, source_only=source_only, alpha=alpha, pseudo_threshold=pseudo_threshold,
                 pseudo_weight_ignore_top=pseudo_weight_ignore_top,
@@ -261,11 +263,7 @@ class DACS(UDADecorator):
             return log_vars
 
         # target: pseudo-labels of the teacher (BatchNorm in training mode, dropout / drop-path off)
-        for module in self.get_ema_model().modules():
-            if isinstance(module, (torch.nn.modules.dropout._DropoutNd, DropPath)):
-                module.training = False
-        with torch.no_grad():
-            ema_logits = self.get_ema_model().encode_decode(target_img, target_img_metas)
+        ema_logits = teacher_logits(self.get_ema_model(), target_img, target_img_metas)
         if hrda_debug is not None:
             hrda_debug['Target'] = dict(self.get_ema_model().debug_output)
         pseudo = pseudo_label_and_weight(ema_logits, self.pseudo_threshold, self.psweight_ignore_top,

@@ -1,12 +1,15 @@
-"""Mean teacher of DACS: initialisation from the student and the EMA update (spec §5.2 step 1, §13.3).
+"""Mean teacher of DACS: initialisation from the student, the EMA update (spec §5.2 step 1, §13.3)
+and the teacher's deterministic forward.
 
 Only parameters are copied and averaged; buffers (BatchNorm running statistics) are not, as in
 the reference. Parameters are paired by position in ``parameters()`` order.
 """
-from typing import List
+from typing import List, Optional
 
 import torch
 from torch import nn
+
+from ..utils.drop_path import DropPath
 
 
 def _param_pairs(student: nn.Module, teacher: nn.Module):
@@ -52,3 +55,19 @@ def update_ema(student: nn.Module, teacher: nn.Module, iteration: int, alpha: fl
 def _update_loop(student_params: List[torch.Tensor], teacher_params: List[torch.Tensor], alpha_teacher: float) -> None:
     for ema_param, param in zip(teacher_params, student_params):
         ema_param.copy_(alpha_teacher * ema_param + (1 - alpha_teacher) * param)
+
+
+def disable_dropout(model: nn.Module) -> None:
+    """Switch every dropout (attention dropout included) and drop-path module of ``model`` off, leaving
+    the rest (BatchNorm) in its mode, as the reference does for its teachers."""
+    for module in model.modules():
+        if isinstance(module, (nn.modules.dropout._DropoutNd, DropPath)):
+            module.training = False
+
+
+@torch.no_grad()
+def teacher_logits(teacher: nn.Module, img: torch.Tensor, img_metas: Optional[List[dict]]) -> torch.Tensor:
+    """The teacher's full-resolution logits of ``img``: dropout and drop-path off, BatchNorm in the
+    teacher's own mode (training: batch statistics, as the reference), no gradient."""
+    disable_dropout(teacher)
+    return teacher.encode_decode(img, img_metas)

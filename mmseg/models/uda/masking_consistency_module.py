@@ -17,8 +17,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import check_config_keys
 from ..utils.block_mask_generator import build_mask_generator
 from ..utils.dacs_transforms import get_mean_std, strong_transform
-from ..utils.drop_path import DropPath
-from .ema_teacher import init_ema_weights, update_ema
+from .ema_teacher import init_ema_weights, teacher_logits, update_ema
 from .pseudo_label import PseudoLabels, pseudo_label_and_weight
 
 MASK_MODES = ('separate', 'separatesrc', 'separatetrg', 'separateaug', 'separatesrcaug', 'separatetrgaug')
@@ -58,10 +57,7 @@ class EMATeacher(nn.Module):
     def forward(self, target_img: Tensor, target_img_metas: List[dict],
                 valid_pseudo_mask: Optional[Tensor] = None) -> PseudoLabels:
         """Pseudo-labels and weights of the un-augmented target batch."""
-        for module in self.ema_model.modules():
-            if isinstance(module, (torch.nn.modules.dropout._DropoutNd, DropPath)):
-                module.training = False
-        logits = self.ema_model.encode_decode(target_img, target_img_metas)
+        logits = teacher_logits(self.ema_model, target_img, target_img_metas)
         # every probability is >= 0, so threshold 0 gives q = 1: the reference's weight of ones for None
         threshold = 0. if self.pseudo_threshold is None else self.pseudo_threshold
         return pseudo_label_and_weight(logits, threshold, self.psweight_ignore_top, self.psweight_ignore_bottom,

@@ -5,8 +5,9 @@ torch's global RNG on the image's device; a block is kept where its value is > `
 (keep rate 1 - ratio) and the grid is upsampled to the image with nearest interpolation.
 Masked pixels become 0 in normalised space, i.e. the dataset-mean colour.
 
-Our check, not the reference's: the block size must divide the image height and width (the
-reference rounds the grid size, so its blocks would not be square or not cover the image evenly).
+A block size that does not divide the image follows the reference: the grid has
+``round(H / block) x round(W / block)`` cells (Python's round, half to even) and the nearest
+upsampling stretches them to the image, so the blocks are then not exactly ``block`` pixels.
 """
 from typing import Optional
 
@@ -35,8 +36,6 @@ class BlockMaskGenerator:
         """A float mask (B x 1 x H x W) of ``imgs`` (B x C x H x W): 1 keeps, 0 masks, constant per block."""
         batch_size, _, height, width = imgs.shape
         block = self.mask_block_size
-        if height % block or width % block:
-            raise ValueError(f'mask_block_size={block} does not divide the image size {height}x{width} (H x W)')
         grid = torch.rand((batch_size, 1, round(height / block), round(width / block)), device=imgs.device)
         return resize((grid > self.mask_ratio).float(), size=(height, width))
 

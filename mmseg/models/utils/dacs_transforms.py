@@ -2,21 +2,24 @@
 
 Randomness: every random function takes an optional generator. Without one it draws from the
 global RNG the reference used (numpy for the class choice and the blur sigma, torch for the
-colour-jitter factors), so seeding numpy reproduces the reference's class choice exactly.
+colour-jitter factors), so seeding random, numpy and torch reproduces the reference's draws exactly.
 
 Reference quirks kept on purpose (spec §5.5, §13.6, §13.7):
 
 - the ClassMix class pool is ``unique()`` of the whole label batch, 255 included;
 - colour jitter runs when its draw is *greater* than ``p``, i.e. 80 % of the time for p=0.2;
-- colour jitter has kornia-0.5 semantics (``ColorJiggle``: additive brightness, random op order);
+- colour jitter has kornia-0.5 semantics and draws (additive brightness, HSV saturation and hue, random
+  op order; :mod:`~mmseg.models.utils.color_jitter`);
 """
 import math
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
-import kornia
 import numpy as np
 import torch
 from torch import Tensor
+
+from .color_jitter import apply_color_jitter, color_jitter_params
+from .gaussian_blur import gaussian_blur2d
 
 NumpyRNG = Union[np.random.RandomState, np.random.Generator]
 
@@ -90,31 +93,18 @@ def one_mix(mask: Optional[Tensor], data: Optional[Tensor] = None,
     return data, target
 
 
-def _jitter_params(batch: int, s: float, generator: Optional[torch.Generator],
-                   device: torch.device, dtype: torch.dtype) -> Dict[str, Tensor]:
-    """Per-sample brightness/contrast/saturation/hue factors and one op order (kornia 0.5 ranges)."""
-    rng_device = generator.device if generator is not None else torch.device('cpu')
-    low = torch.tensor([max(0.0, 1 - s)] * 3 + [-s], device=rng_device).unsqueeze(1)
-    high = torch.tensor([1 + s] * 3 + [s], device=rng_device).unsqueeze(1)
-    factors = low + (high - low) * torch.rand(4, batch, generator=generator, device=rng_device)
-    factors = factors.to(device=device, dtype=dtype)
-    order = torch.randperm(4, generator=generator, device=rng_device).to(device)
-    return dict(brightness_factor=factors[0], contrast_factor=factors[1], saturation_factor=factors[2],
-                hue_factor=factors[3], order=order)
-
-
 def color_jitter(color_jitter: float, mean: Tensor, std: Tensor, data: Optional[Tensor] = None,
                  target: Optional[Tensor] = None, s: float = 0.25, p: float = 0.2,
                  generator: Optional[torch.Generator] = None) -> Tuple[Optional[Tensor], Optional[Tensor]]:
     """Colour jitter of 3-channel normalised images when ``color_jitter > p`` (reference quirk).
 
-    Works on [0, 1] images (denormalise, ``ColorJiggle(s, s, s, s)``, renormalise). Factors are
-    drawn per sample and the op order once per call, from ``generator`` (global torch RNG if None).
+    Works on [0, 1] images (denormalise, kornia-0.5 ``ColorJitter(s, s, s, s)``, renormalise; see
+    :mod:`~mmseg.models.utils.color_jitter`). Factors are drawn per sample and the op order once
+    per call, from ``generator`` (the global torch RNG if None) in the reference's order.
     """
     if data is not None and data.shape[1] == 3 and color_jitter > p:
-        params = _jitter_params(data.shape[0], s, generator, data.device, data.dtype)
-        data = denorm(data, mean, std)
-        data = kornia.augmentation.ColorJiggle(brightness=s, contrast=s, saturation=s, hue=s)(data, params=params)
+        params = color_jitter_params(data.shape[0], s, generator, data.device)
+        data = apply_color_jitter(denorm(data, mean, std), params)
         renorm_(data, mean, std)
     return data, target
 
@@ -127,14 +117,15 @@ def blur_kernel_size(size: int) -> int:
 
 def gaussian_blur(blur: float, data: Optional[Tensor] = None, target: Optional[Tensor] = None,
                   rng: Optional[NumpyRNG] = None) -> Tuple[Optional[Tensor], Optional[Tensor]]:
-    """Gaussian blur of 3-channel images when ``blur > 0.5``, sigma ~ U(0.15, 1.15) (same in x and y).
+    """Gaussian blur of 3-channel images when ``blur > 0.5``, sigma ~ U(0.15, 1.15) (same in x and y),
+    with kornia 0.5's arithmetic (:func:`~mmseg.models.utils.gaussian_blur.gaussian_blur2d`).
 
     Sigma comes from ``rng.uniform`` (numpy's global RNG if None, as the reference).
     """
     if data is not None and data.shape[1] == 3 and blur > 0.5:
         sigma = float((np.random if rng is None else rng).uniform(0.15, 1.15))
         kernel_size = (blur_kernel_size(data.shape[2]), blur_kernel_size(data.shape[3]))
-        data = kornia.filters.gaussian_blur2d(data, kernel_size, (sigma, sigma))
+        data = gaussian_blur2d(data, kernel_size, (sigma, sigma))
     return data, target
 
 
