@@ -150,10 +150,14 @@ def test_synthia_rows_get_the_16_class_miou_and_other_rows_do_not(tmp_path, caps
     assert synthia_row.miou16_mean == pytest.approx(np.mean(per_seed))
     assert synthia_row.miou16_std == pytest.approx(np.std(per_seed))
     assert gta_row.miou16_mean is None and gta_row.miou16_std is None
+    # the reference's number: the 19-class mIoU (42, 43) times 19/16
+    assert synthia_row.miou19_scaled_mean == pytest.approx(42.5 * 19 / 16)
+    assert synthia_row.miou19_scaled_std == pytest.approx(0.5 * 19 / 16)
     markdown = capsys.readouterr().out
-    assert '| source | mIoU16 | road |' in markdown
-    assert f'| test, test | {np.mean(per_seed):.2f} ± {np.std(per_seed):.2f} | ' in markdown
-    assert '| 50.00 | test | - | 50.0 |' in markdown
+    assert '| source | mIoU16 | mIoU19x19/16 | road |' in markdown
+    scaled = f'{42.5 * 19 / 16:.2f} ± {0.5 * 19 / 16:.2f}'
+    assert f'| test, test | {np.mean(per_seed):.2f} ± {np.std(per_seed):.2f} | {scaled} | ' in markdown
+    assert '| 50.00 | test | - | - | 50.0 |' in markdown
 
 
 def test_a_reported_miou16_is_taken_as_is(tmp_path):
@@ -161,9 +165,11 @@ def test_a_reported_miou16_is_taken_as_is(tmp_path):
     write_test_results(run, 40.0, dict.fromkeys(CITYSCAPES, 40.0))
     record = json.loads((run / 'test_results.json').read_text())
     record['metrics']['mIoU16'] = 44.4
+    record['metrics']['mIoU19x19/16'] = 47.5
     (run / 'test_results.json').write_text(json.dumps(record))
     (summary,) = analyze_results.group_runs(analyze_results.collect_runs([run]))
     assert summary.key == 'synthia_run' and summary.seeds == [3] and summary.miou16_mean == 44.4
+    assert summary.miou19_scaled_mean == 47.5
 
 
 def test_synth_benchmark_runs_group_by_config_name_and_seed(tmp_path):

@@ -16,7 +16,8 @@ the seed and the per-run entries (name, work_dir, git_rev, resume, load_from, la
 whose configs differ form separate rows, named by what differs (``name [key=value, ...]``). Per configuration:
 the number of runs, their seeds (``randomness.seed``), the mIoU mean ± std over the seeds (population std, ddof=0 as numpy's default, so
 0.00 for a single run), each run's mIoU and source, for SYNTHIA -> Cityscapes the 16-class mIoU mean ± std
-(computed from the per-class IoU where the results lack ``mIoU16``) and the per-class IoU averaged over
+(computed from the per-class IoU where the results lack ``mIoU16``) and the reference's reported number
+``mIoU19x19/16`` (the 19-class mIoU times 19/16), and the per-class IoU averaged over
 the seeds that have a value (``-`` in Markdown, empty in CSV, where no seed has one).
 
 The Markdown table is printed; ``analysis.md``, ``analysis.csv`` and with ``--plot`` ``analysis.png`` (mIoU
@@ -47,7 +48,7 @@ from mmengine.config import Config  # noqa: E402
 
 from mmseg.apis.run_dir import find_run_config  # noqa: E402
 from mmseg.datasets.conversion import write_text  # noqa: E402
-from mmseg.evaluation import SYNTHIA_CLASSES  # noqa: E402
+from mmseg.evaluation.iou_metric import MIOU19_SCALED, SYNTHIA_CLASSES  # noqa: E402
 from mmseg.utils.label_images import atomic_path  # noqa: E402
 from mmseg.utils.result_plots import plot_iou_heatmap, save_figure  # noqa: E402
 
@@ -58,7 +59,7 @@ PER_RUN_KEYS = ('name', 'work_dir', 'git_rev', 'resume', 'load_from', 'launcher'
 LOG_SCALARS = '*/vis_data/scalars.json'  # <timestamp>/vis_data/scalars.json of mmengine
 RUN_NAME = re.compile(r'\d{6}_\d{4}_(?P<base>.+)_[0-9a-f]{5}')  # <yymmdd>_<HHMM>_<base name>_<uuid5>
 SEED_SUFFIX = re.compile(r'_s\d+$')
-METRIC_KEY = re.compile(r'aAcc|mIoU|mAcc|mIoU16|(IoU|Acc)\..+')
+METRIC_KEY = re.compile(r'aAcc|mIoU|mAcc|mIoU16|mIoU19x19/16|(IoU|Acc)\..+')
 DEFAULT_OUT = REPO_ROOT / 'work_dirs' / 'analysis'
 PathLike = Union[str, Path]
 
@@ -88,6 +89,10 @@ class RunResult:
             raise ValueError(f'{self.run_dir}: mIoU16 needs the 19 Cityscapes classes, got {len(self.classes)}')
         return nanmean([self.metrics.get(f'IoU.{self.classes[i]}', math.nan) for i in SYNTHIA_CLASSES])
 
+    def miou19_scaled(self) -> float:
+        """The reference's SYNTHIA number ``mIoU19x19/16``: the 19-class mIoU times 19/16."""
+        return self.metrics.get(MIOU19_SCALED, self.metrics['mIoU'] * 19 / 16)
+
 
 @dataclass
 class ConfigSummary:
@@ -98,6 +103,8 @@ class ConfigSummary:
     miou_std: float
     miou16_mean: Optional[float]  # SYNTHIA -> Cityscapes only
     miou16_std: Optional[float]
+    miou19_scaled_mean: Optional[float]  # SYNTHIA -> Cityscapes only: the reference's mIoU19 x 19/16
+    miou19_scaled_std: Optional[float]
     class_iou: Dict[str, float]  # nanmean over the seeds; NaN where every seed has NaN
 
     @property
@@ -272,14 +279,17 @@ def summarize(key: str, runs: Sequence[RunResult]) -> ConfigSummary:
             shared = ', '.join(str(r.run_dir) for r in runs if r.seed == seed)
             warn(f'{key}: {count} runs with seed {seed} (all kept): {shared}')
     mious = [r.metrics['mIoU'] for r in runs]
-    miou16_mean = miou16_std = None
+    miou16_mean = miou16_std = miou19_scaled_mean = miou19_scaled_std = None
     if any(r.is_synthia for r in runs):
         miou16 = [r.miou16() for r in runs]
         miou16_mean, miou16_std = float(np.mean(miou16)), float(np.std(miou16))
+        scaled = [r.miou19_scaled() for r in runs]
+        miou19_scaled_mean, miou19_scaled_std = float(np.mean(scaled)), float(np.std(scaled))
     classes = dict.fromkeys(c for r in runs for c in r.classes)
     class_iou = {c: nanmean([r.metrics.get(f'IoU.{c}', math.nan) for r in runs]) for c in classes}
     return ConfigSummary(key=key, runs=runs, miou_mean=float(np.mean(mious)), miou_std=float(np.std(mious)),
-                         miou16_mean=miou16_mean, miou16_std=miou16_std, class_iou=class_iou)
+                         miou16_mean=miou16_mean, miou16_std=miou16_std, miou19_scaled_mean=miou19_scaled_mean,
+                         miou19_scaled_std=miou19_scaled_std, class_iou=class_iou)
 
 
 def config_groups(runs: Sequence[RunResult]) -> List[List[RunResult]]:
@@ -345,10 +355,11 @@ def markdown_number(value: Optional[float], digits: int) -> str:
 
 
 def markdown_table(summaries: Sequence[ConfigSummary], labels: Optional[Sequence[str]] = None) -> str:
-    """[variant |] config | n | seeds | mIoU mean ± std | per seed | source | [mIoU16 mean ± std] | per-class IoU;
-    the variant column holds ``labels`` when given."""
+    """[variant |] config | n | seeds | mIoU mean ± std | per seed | source | [mIoU16, mIoU19x19/16 mean ± std] |
+    per-class IoU; the variant column holds ``labels`` when given."""
     classes, miou16 = table_classes(summaries), with_miou16(summaries)
-    header = ['config', 'n', 'seeds', 'mIoU', 'mIoU per seed', 'source'] + (['mIoU16'] if miou16 else []) + classes
+    header = (['config', 'n', 'seeds', 'mIoU', 'mIoU per seed', 'source'] + (['mIoU16', MIOU19_SCALED] if miou16 else [])
+              + classes)
     header = (['variant'] if labels else []) + header
     lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
     for index, s in enumerate(summaries):
@@ -357,6 +368,8 @@ def markdown_table(summaries: Sequence[ConfigSummary], labels: Optional[Sequence
             ', '.join(f'{v:.2f}' for v in s.mious), ', '.join(r.source for r in s.runs)]
         if miou16:
             cells.append('-' if s.miou16_mean is None else f'{s.miou16_mean:.2f} ± {s.miou16_std:.2f}')
+            cells.append('-' if s.miou19_scaled_mean is None else
+                         f'{s.miou19_scaled_mean:.2f} ± {s.miou19_scaled_std:.2f}')
         cells += [markdown_number(s.class_iou.get(c), 1) for c in classes]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -371,13 +384,15 @@ def csv_rows(summaries: Sequence[ConfigSummary]) -> List[list]:
     """Header and one row per configuration; list cells are joined with ';', a missing value is empty."""
     classes, miou16 = table_classes(summaries), with_miou16(summaries)
     header = (['config', 'n', 'seeds', 'mIoU_mean', 'mIoU_std', 'mIoU_per_seed', 'source']
-              + (['mIoU16_mean', 'mIoU16_std'] if miou16 else []) + [f'IoU.{c}' for c in classes])
+              + (['mIoU16_mean', 'mIoU16_std', f'{MIOU19_SCALED}_mean', f'{MIOU19_SCALED}_std'] if miou16 else [])
+              + [f'IoU.{c}' for c in classes])
     rows = [header]
     for s in summaries:
         row = [s.key, len(s.runs), ';'.join(map(seed_text, s.seeds)), csv_number(s.miou_mean), csv_number(s.miou_std),
                ';'.join(str(csv_number(v)) for v in s.mious), ';'.join(r.source for r in s.runs)]
         if miou16:
-            row += [csv_number(s.miou16_mean), csv_number(s.miou16_std)]
+            row += [csv_number(s.miou16_mean), csv_number(s.miou16_std), csv_number(s.miou19_scaled_mean),
+                    csv_number(s.miou19_scaled_std)]
         rows.append(row + [csv_number(s.class_iou.get(c)) for c in classes])
     return rows
 
@@ -473,6 +488,8 @@ def summaries_from_csv(path: Path) -> List[ConfigSummary]:
             key=row['config'], runs=runs, miou_mean=float(row['mIoU_mean']), miou_std=float(row['mIoU_std']),
             miou16_mean=number(row['mIoU16_mean']) if row.get('mIoU16_mean') else None,
             miou16_std=number(row['mIoU16_std']) if row.get('mIoU16_std') else None,
+            miou19_scaled_mean=number(row[f'{MIOU19_SCALED}_mean']) if row.get(f'{MIOU19_SCALED}_mean') else None,
+            miou19_scaled_std=number(row[f'{MIOU19_SCALED}_std']) if row.get(f'{MIOU19_SCALED}_std') else None,
             class_iou={c: number(row[f'IoU.{c}']) for c in classes}))
     return summaries
 
