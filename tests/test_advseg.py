@@ -118,6 +118,7 @@ def test_resumed_run_ends_with_the_same_segmentor_discriminator_and_optimisers(t
         cfg.optim_wrapper = copy.deepcopy(SGD)
         cfg.work_dir = str(work_dir)
         cfg.train_dataloader.num_workers = 1
+        cfg.train_cfg.val_interval = 100  # no evaluation
         cfg.custom_hooks = [dict(type='TrainingStateHook')]
         cfg.resume, cfg.load_from = resume_from is not None, resume_from
         runner = Runner.from_cfg(runner_config(cfg))
