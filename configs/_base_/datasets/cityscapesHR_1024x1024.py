@@ -24,7 +24,8 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=2,  # samples_per_gpu
-    num_workers=1,  # workers_per_gpu (1 in HRDA / MIC)
+    num_workers=2,  # 1 in HRDA / MIC; a sample takes a worker about 70 ms (benchmarks/README.md, input
+    # pipeline): 2 deliver the batch of 2 in a 90 ms iteration
     persistent_workers=True,
     pin_memory=True,
     drop_last=True,
