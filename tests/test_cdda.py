@@ -10,11 +10,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
 from mmengine.structures import PixelData
 
 import mmseg.engine  # noqa: F401
-from mmseg.apis.train_config import runner_config
 from mmseg.datasets import CityscapesDataset, GTADataset
 from mmseg.datasets.cdda_bank import (CropBank, count_crop_files, crop_counts, distribution_file, resolve_cdda,
                                       write_bank_crops)
@@ -25,7 +23,7 @@ from mmseg.models.uda.depth_similarity import DepthBank, count_matrix, similarit
 from mmseg.registry import MODELS
 from tests.test_dacs import DACS_CFG, TINY_MODEL
 from tests.test_datasets import make_cityscapes, make_gta
-from tests.test_train_runner import _register_stop_hook, _state, experiment_config
+from tests.test_train_runner import experiment_config, train_straight_and_resumed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -312,34 +310,19 @@ def test_cdda_with_hrda_and_mic_guides_with_the_fused_logits_and_gives_mic_the_r
 # Exact resume
 # ---------------------------------------------------------------------------------------------------
 def test_resumed_cdda_run_ends_with_the_same_weights_thresholds_included(tmp_path):
-    _register_stop_hook()
     data = tmp_path / 'data'
-    cfg0 = experiment_config(data, max_iters=4)
+    cfg = experiment_config(data, max_iters=4)
     write_depth_maps(data / 'gta' / 'images', data / 'gta' / 'depth_any')
     write_depth_maps(data / 'cityscapes' / 'leftImg8bit' / 'train', data / 'cityscapes' / 'depth_any' / 'train', True)
-    cfg0.train_dataloader.dataset.source.data_prefix.depth_path = 'depth_any'
-    cfg0.train_dataloader.dataset.target.data_prefix.depth_path = 'depth_any/train'
+    cfg.train_dataloader.dataset.source.data_prefix.depth_path = 'depth_any'
+    cfg.train_dataloader.dataset.target.data_prefix.depth_path = 'depth_any/train'
     # the thresholds drop from 10 (nothing fires) to -10 (everything fires) at iteration 1 only: a resume at 2 that
     # restarted the thresholds (the reference's state) would not fire
-    cfg0.uda.cdda = dict(dataset='gta', reweight_threshold=10.0, relabel_threshold=10.0, threshold_decay=20.0,
-                         decay_start=1, decay_interval=1, decay_end=2, bank_dir=str(tmp_path / 'bank'),
-                         legacy_row0_mask=False)
-    make_bank(cfg0, str(tmp_path / 'bank'))
-
-    def run(work_dir, resume=False, stop_after=None):
-        cfg = copy.deepcopy(cfg0)
-        cfg.work_dir = str(work_dir)
-        cfg.train_dataloader.num_workers = 1
-        cfg.custom_hooks = [dict(type='TrainingStateHook')]
-        if stop_after:
-            cfg.custom_hooks.append(dict(type='StopTrainingAfterIter', stop_after=stop_after))
-        cfg.resume = resume
-        Runner.from_cfg(runner_config(cfg)).train()
-
-    run(tmp_path / 'straight')
-    run(tmp_path / 'interrupted', stop_after=2)
-    run(tmp_path / 'interrupted', resume=True)
-    straight, resumed = _state(tmp_path / 'straight' / 'iter_4.pth'), _state(tmp_path / 'interrupted' / 'iter_4.pth')
+    cfg.uda.cdda = dict(dataset='gta', reweight_threshold=10.0, relabel_threshold=10.0, threshold_decay=20.0,
+                        decay_start=1, decay_interval=1, decay_end=2, bank_dir=str(tmp_path / 'bank'),
+                        legacy_row0_mask=False)
+    make_bank(cfg, str(tmp_path / 'bank'))
+    straight, resumed = train_straight_and_resumed(cfg, tmp_path)
     differing = [k for k in straight if not torch.equal(straight[k], resumed[k])]
     assert not differing, f'{len(differing)} tensors differ after resume, e.g. {differing[:3]}'
     resumed_log = sorted((tmp_path / 'interrupted').rglob('*.log'))[-1].read_text()

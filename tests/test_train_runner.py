@@ -3,6 +3,7 @@ import copy
 import subprocess
 import sys
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 import torch
@@ -113,25 +114,31 @@ def _state(path: Path) -> dict:
     return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
 
 
-def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path):
+def train_straight_and_resumed(cfg: Config, tmp_path: Path) -> Tuple[dict, dict]:
+    """The iteration-4 weights of ``cfg`` (4 iterations, checkpoints every 2) run straight in ``tmp_path/straight`` and
+    stopped after iteration 2, then resumed, in ``tmp_path/interrupted``."""
     _register_stop_hook()
 
     def run(work_dir, resume=False, stop_after=None):
-        cfg = experiment_config(tmp_path / 'data', max_iters=4)
-        cfg.work_dir = str(work_dir)
-        cfg.train_dataloader.num_workers = 1
-        cfg.custom_hooks = [dict(type='TrainingStateHook')]
+        run_cfg = copy.deepcopy(cfg)
+        run_cfg.work_dir = str(work_dir)
+        run_cfg.train_dataloader.num_workers = 1
+        run_cfg.custom_hooks = [dict(type='TrainingStateHook')]
         if stop_after:
-            cfg.custom_hooks.append(dict(type='StopTrainingAfterIter', stop_after=stop_after))
-        cfg.resume = resume
-        Runner.from_cfg(runner_config(cfg)).train()
+            run_cfg.custom_hooks.append(dict(type='StopTrainingAfterIter', stop_after=stop_after))
+        run_cfg.resume = resume
+        Runner.from_cfg(runner_config(run_cfg)).train()
 
     run(tmp_path / 'straight')
     run(tmp_path / 'interrupted', stop_after=2)
     assert (tmp_path / 'interrupted' / 'iter_2.pth').is_file()
     assert not (tmp_path / 'interrupted' / 'iter_4.pth').exists()
     run(tmp_path / 'interrupted', resume=True)
-    straight, resumed = _state(tmp_path / 'straight' / 'iter_4.pth'), _state(tmp_path / 'interrupted' / 'iter_4.pth')
+    return _state(tmp_path / 'straight' / 'iter_4.pth'), _state(tmp_path / 'interrupted' / 'iter_4.pth')
+
+
+def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tmp_path):
+    straight, resumed = train_straight_and_resumed(experiment_config(tmp_path / 'data', max_iters=4), tmp_path)
     assert list(straight) == list(resumed)
     differing = [k for k in straight if not torch.equal(straight[k], resumed[k])]
     assert not differing, f'{len(differing)} tensors differ after resume, e.g. {differing[:3]}'
