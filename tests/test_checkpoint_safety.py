@@ -331,3 +331,26 @@ def test_the_guard_refuses_to_save_non_finite_weights_even_after_a_finite_loss(t
                                            r'\(e\.g\. state_dict\.ema_model\.decode_head\.conv_seg\.weight\)'):
         runner.train()
     assert (tmp_path / 'run' / 'iter_1.pth').is_file() and not (tmp_path / 'run' / 'iter_2.pth').exists()
+
+
+def test_urls_are_downloaded_then_read_with_weights_only(tmp_path, monkeypatch, evil_checkpoint):
+    import functools
+    import http.server
+    import threading
+
+    from mmengine.runner.checkpoint import _load_checkpoint
+    path, marker = evil_checkpoint
+    torch.save(dict(state_dict=dict(w=torch.ones(3))), tmp_path / 'good.pth')
+    monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{server.server_address[1]}'
+    try:
+        assert torch.equal(_load_checkpoint(f'{url}/good.pth')['state_dict']['w'], torch.ones(3))
+        assert (tmp_path / 'hub' / 'checkpoints' / 'good.pth').is_file()
+        with pytest.raises(UnsafeCheckpointError, match=rf'{url}/evil.pth .*: refused to load'):
+            _load_checkpoint(f'{url}/evil.pth')
+    finally:
+        server.shutdown()
+    assert not marker.exists()

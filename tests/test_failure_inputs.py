@@ -163,3 +163,13 @@ def test_the_label_check_reads_each_file_once(tmp_path, monkeypatch):
     for _ in range(3):
         dataset[0]
     assert len(calls) == 1
+
+
+def test_helper_variables_of_a_configs_own_base_files_are_known_keys(tmp_path):
+    (tmp_path / 'my_base.py').write_text("my_crop = (64, 64)\n")
+    config = tmp_path / 'leaf.py'
+    config.write_text(f"_base_ = ['{SYNTH_CONFIG}', './my_base.py']\n")
+    check_train_config(Config.fromfile(str(config)))
+    config.write_text(f"_base_ = ['{SYNTH_CONFIG}', './my_base.py']\nmy_cropp = (32, 32)\n")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) 'my_cropp' \(did you mean 'my_crop'\?\)"):
+        check_train_config(Config.fromfile(str(config)))

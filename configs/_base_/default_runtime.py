@@ -10,14 +10,16 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),  # the reference logs every 50 iters
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # mmseg's CheckpointHook: atomic files, rotation after the new file and last_checkpoint are written
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=40000, max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 # Exact resume: the UDA iteration counter (teacher state) and RNG states travel with checkpoints.
 # reference_resume=True re-initialises the teacher on resume, as the reference does.
 custom_hooks = [
     dict(type='TrainingStateHook', reference_resume=False),
-    # stop on a NaN/inf loss, naming it, before a checkpoint is written: the flags are read on the host every
-    # 50 iterations, a divisor of every checkpoint interval (interval=1 names the exact iteration)
+    # the NaN guard: stop on a NaN/inf loss, naming its iteration; the flags are read on the host every 50
+    # iterations, on every iteration that saves and on the last one, and each checkpoint's tensors are checked
+    # before it is written
     dict(type='InvalidLossHook', interval=50),
 ]
 log_processor = dict(by_epoch=False)

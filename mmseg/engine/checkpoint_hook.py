@@ -137,7 +137,8 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     if not work_dir.is_dir():
         return None
     pointed = _pointed_checkpoint(work_dir)
-    candidates = ([pointed] if pointed else []) + [p for p in _numbered_checkpoints(work_dir) if p != pointed]
+    numbered = [p for p in _numbered_checkpoints(work_dir) if not (pointed and p.resolve() == pointed.resolve())]
+    candidates = ([pointed] if pointed else []) + numbered
     unreadable = []
     for candidate in candidates:
         problem = checkpoint_problem(candidate)

@@ -1,7 +1,8 @@
 """Start-up checks of a training config: mistakes fail before anything is built or written, naming the key.
 
-- top-level keys: the Runner's, the toolbox's, the variables the shipped ``configs/_base_`` files define,
-  and private helpers (``_name``); anything else is refused with the nearest known key suggested;
+- top-level keys: the Runner's, the toolbox's, the variables the shipped ``configs/_base_`` files and the
+  config's own ``_base_`` files define, and private helpers (``_name``); anything else is refused with the
+  nearest known key suggested;
 - options of the hooks (``default_hooks``, ``custom_hooks``), the loops, the log processor and the runtime
   dicts (``env_cfg``, ``randomness``, ``auto_scale_lr``) against what their classes accept;
 - numbers: every option of a component (a dict with ``type``: model, UDA wrapper, optimiser, scheduler,
@@ -15,7 +16,7 @@ import inspect
 import numbers
 import typing
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, Registry
@@ -28,10 +29,11 @@ from mmseg.utils.key_suggestion import unknown_keys_message
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / '_base_'
 RUNNER_KEYS = (frozenset(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
                | {'model_wrapper_cfg', 'compile'})
-# Keys of the toolbox: the UDA wrapper, DDP options, and the metadata of the reference configs.
+# Keys of the toolbox: the UDA wrapper, DDP options, the metadata of the reference configs, and the revision
+# run_experiments.py records.
 TOOLBOX_KEYS = frozenset({'uda', 'use_ddp_wrapper', 'find_unused_parameters', 'name', 'exp', 'name_architecture',
                           'name_dataset', 'name_decoder', 'name_encoder', 'name_opt', 'name_uda', 'gpu_model',
-                          'n_gpus', 'seed'})
+                          'n_gpus', 'seed', 'git_rev'})
 RUNTIME_OPTIONS = {
     'env_cfg': frozenset({'cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'resource_limit'}),
     'env_cfg.mp_cfg': frozenset({'mp_start_method', 'opencv_num_threads'}),
@@ -54,20 +56,51 @@ class ConfigError(ValueError):
     """A training config that cannot work, found before the run starts."""
 
 
+def _assigned_names(path: Path) -> Tuple[FrozenSet[str], List[Path]]:
+    """Top-level names a Python config assigns, and the files its ``_base_`` names."""
+    names, bases = set(), []
+    for node in ast.parse(path.read_text()).body:
+        if not isinstance(node, ast.Assign):
+            continue
+        targets = {target.id for target in node.targets if isinstance(target, ast.Name)}
+        names.update(targets)
+        if '_base_' in targets:
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            bases += [path.parent / base for base in ([value] if isinstance(value, str) else value)]
+    return frozenset(names), bases
+
+
 @functools.lru_cache(maxsize=1)
 def shipped_base_variables() -> FrozenSet[str]:
     """Top-level names assigned in ``configs/_base_/**/*.py`` (helpers like ``crop_size``, ``norm_cfg``)."""
-    names = set()
-    for path in REPO_CONFIGS.rglob('*.py') if REPO_CONFIGS.is_dir() else ():
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.Assign):
-                names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    paths = REPO_CONFIGS.rglob('*.py') if REPO_CONFIGS.is_dir() else ()
+    return frozenset(name for path in paths for name in _assigned_names(path)[0])
+
+
+def base_chain_variables(config_file: Optional[str]) -> FrozenSet[str]:
+    """Top-level names assigned in the ``_base_`` files of ``config_file`` (recursively), not in the file itself."""
+    names: set = set()
+    if not config_file or not str(config_file).endswith('.py') or not Path(config_file).is_file():
+        return frozenset()
+    pending = list(_assigned_names(Path(config_file))[1])
+    seen = set()
+    while pending:
+        path = pending.pop()
+        if path.suffix != '.py' or not path.is_file() or path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        assigned, bases = _assigned_names(path)
+        names |= assigned
+        pending += bases
     return frozenset(names)
 
 
 def check_top_level_keys(cfg: Mapping, source: str) -> None:
     """Refuse top-level keys that nothing reads (typos of a known key, most likely)."""
-    known = RUNNER_KEYS | TOOLBOX_KEYS | shipped_base_variables()
+    known = RUNNER_KEYS | TOOLBOX_KEYS | shipped_base_variables() | base_chain_variables(source)
     unknown = [key for key in cfg if key not in known and not key.startswith('_')]
     if unknown:
         raise ConfigError(unknown_keys_message(f'{source}: top-level config', unknown, known, list_known=False) +
