@@ -216,14 +216,13 @@ def target_pseudo_margins(cfg: Config) -> Optional[List[int]]:
 
 def emulate_original(model, optim_wrapper) -> contextlib.ExitStack:
     """Give ``model`` (a DACS wrapper) the work of the original DAFormer step (torch 1.7, mmcv 1.x,
-    kornia 0.5.8) that our DACS leaves out; the losses and forwards are the same already.
+    kornia 0.5.8) that our DACS leaves out; the losses and forwards (the 2-D blur kernel too) are the
+    same already.
 
     - ``_parse_losses`` reads every log value on the host (``.item()``) after each loss, three
       times a step (source, feature distance, mixed) instead of once after the step;
     - the pseudo-label weight is read on the host and the pseudo-labels are copied to it
       (``np.size(np.array(pseudo_label.cpu()))``);
-    - the Gaussian blur of the mixed images uses the full 2-D kernel (51x51 at 512², 103x103 at
-      1024²): kornia 0.5.8 had no separable blur;
     - ``optimizer.zero_grad()`` fills the gradients with zeros (torch 1.7) instead of freeing them;
     - float32 matrix products in TF32 on GPUs that have it (the default of torch 1.7 to 1.11; since 1.12
       off; convolutions use TF32 in both, cuDNN's default).
@@ -232,7 +231,6 @@ def emulate_original(model, optim_wrapper) -> contextlib.ExitStack:
     (skipping them: no gradient), and its loader hands over float32 images (ours: uint8).
     Returns the patches as an exit stack that undoes them.
     """
-    import kornia.filters
     import numpy as np
 
     import mmseg.models.uda.dacs as dacs_module
@@ -259,7 +257,6 @@ def emulate_original(model, optim_wrapper) -> contextlib.ExitStack:
     for owner, name, value in (
             (model, 'parse_losses', parse_losses_on_host),
             (dacs_module, 'pseudo_label_and_weight', pseudo_labels_on_host),
-            (kornia.filters, 'gaussian_blur2d', functools.partial(kornia.filters.gaussian_blur2d, separable=False)),
             (optim_wrapper, 'zero_grad', functools.partial(optim_wrapper.zero_grad, set_to_none=False))):
         stack.enter_context(mock.patch.object(owner, name, value))
     stack.enter_context(_matmul_tf32())
