@@ -129,7 +129,7 @@ def check_bank(bank_dir: Optional[str], dataset: str, fingerprint: Optional[dict
                          f'{dataset!r}; run `{preprocess_command(config)}`')
     if fingerprint is not None:
         wanted = {k: v for k, v in fingerprint.items() if k != 'config'}
-        made = {k: v for k, v in meta['fingerprint'].items() if k != 'config'}
+        made = {k: v for k, v in (meta.get('fingerprint') or {}).items() if k != 'config'}
         differences = _differences(made, wanted)
         if differences:
             raise ValueError(f'CDDA bank {bank_dir!r} was made for another config ({"; ".join(differences[:4])}); '
