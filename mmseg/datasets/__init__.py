@@ -5,6 +5,7 @@
 from . import transforms  # noqa: F401  (registers the transforms)
 from .acdc import ACDCDataset
 from .basesegdataset import BaseSegDataset
+from .bridging_dataset import DomainBridgingDataset
 from .cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, CityscapesDataset
 from .dark_zurich import DarkZurichDataset
 from .foggy_cityscapes import FoggyCityscapesDataset
@@ -16,6 +17,6 @@ from .uda_dataset import UDADataset
 
 __all__ = [
     'ACDCDataset', 'BaseSegDataset', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CityscapesDataset',
-    'DarkZurichDataset', 'FoggyCityscapesDataset', 'GTADataset', 'MultiTargetDataset', 'RainCityscapesDataset',
-    'SynthiaDataset', 'UDADataset'
+    'DarkZurichDataset', 'DomainBridgingDataset', 'FoggyCityscapesDataset', 'GTADataset', 'MultiTargetDataset',
+    'RainCityscapesDataset', 'SynthiaDataset', 'UDADataset'
 ]

@@ -1,4 +1,5 @@
 from .encoder_decoder import EncoderDecoder
 from .hrda_encoder_decoder import HRDAEncoderDecoder
+from .uda_encoder_decoder import UDAEncoderDecoder
 
-__all__ = ['EncoderDecoder', 'HRDAEncoderDecoder']
+__all__ = ['EncoderDecoder', 'HRDAEncoderDecoder', 'UDAEncoderDecoder']

@@ -34,15 +34,20 @@ def pseudo_label_and_weight(logits: Tensor, threshold: float, ignore_top: int = 
         raise ValueError('pseudo_weight_ignore_top/bottom must be 0 when a valid_pseudo_mask is used')
     softmax = torch.softmax(logits.detach().float(), dim=1)
     prob, label = torch.max(softmax, dim=1)
-    confident = prob.ge(threshold).sum().to(torch.float64)
-    if distributed_world_size() > 1:
-        counts = torch.stack([confident, torch.full_like(confident, label.numel())])  # no host-to-device copy
-        torch_dist.all_reduce(counts)
-        fraction = counts[0] / counts[1]
-    else:
-        fraction = confident / label.numel()
+    fraction = confident_fraction(prob, threshold)
     weight = torch.ones(prob.shape, device=logits.device) * fraction.to(torch.float32)
     return PseudoLabels(label, prob, crop_pseudo_weight(weight, ignore_top, ignore_bottom, valid_mask), fraction)
+
+
+def confident_fraction(prob: Tensor, threshold: float) -> Tensor:
+    """q = (#pixels of ``prob`` at or above ``threshold``) / (#pixels), a 0-dim float64 tensor; in a distributed run
+    counted over the pixels of all processes."""
+    confident = prob.ge(threshold).sum().to(torch.float64)
+    if distributed_world_size() > 1:
+        counts = torch.stack([confident, torch.full_like(confident, prob.numel())])  # no host-to-device copy
+        torch_dist.all_reduce(counts)
+        return counts[0] / counts[1]
+    return confident / prob.numel()
 
 
 def crop_pseudo_weight(weight: Tensor, ignore_top: int = 0, ignore_bottom: int = 0,
