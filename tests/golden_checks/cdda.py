@@ -161,10 +161,8 @@ def check_relabel(case):
         result = relabel(label, depth, similarities(bank, counts), bank, setting['rl'], 19)
         step = guidance.step(setting['local_iter'], label, prob, fraction, depth)
         assert (step.soft_target is not None) == (result.fire and result.soft_target is not None)
-        got = dict(relabel_loss_flag=result.fire, returned_none=result.soft_target is None,
-                   batch_msg=result.messages, gates=None, new_src_img_idx=step.bank_index)
-        got['gate_per_class'] = [list(g) for g in result.gates]
-        del got['gates']
+        got = dict(relabel_loss_flag=result.fire, returned_none=result.soft_target is None, batch_msg=result.messages,
+                   gate_per_class=[list(g) for g in result.gates], new_src_img_idx=step.bank_index)
         if result.soft_target is not None:
             one_hot = torch.nn.functional.one_hot(label, 19).float().permute(0, 3, 1, 2)
             changed = [k for k in range(19) if not torch.equal(result.soft_target[:, k], one_hot[:, k])]
