@@ -37,6 +37,11 @@ embedded synthetic pair (``experiments.on_synthetic_pair``: 128x128 crops, no Im
   a run directory's latest), or, without CKPT, from the latest checkpoint in its own work dir (with
   ``--work-dir`` pointing at an existing run).
 
+``--config configs/ddb/<setting>_ddb.py`` (a DDB pipeline config, ``ddb_pipeline = dict(rounds=[...])``) runs
+the whole DDB procedure instead, every stage an ordinary run in one pipeline folder (``tools/ddb_pipeline.py``;
+``--work-dir`` names the folder, ``--rounds R`` stops after round R, ``--iters``, ``--cfg-options``, ``--gpus``
+and ``--amp`` apply to every training stage); rerunning it skips finished stages and resumes an interrupted one.
+
 ``--gpus N`` trains each run with N processes under ``torchrun --standalone`` (``tools/train.py
 --launcher pytorch``; gloo processes on a machine without CUDA); the config's batch is per process.
 ``--amp`` trains in mixed precision (``tools/train.py --amp``).
@@ -375,6 +380,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--iters', type=int,
                         help='train N iterations; warm-up, poly decay, evaluation, checkpoint and debug-image '
                              'intervals follow (written into the generated config)')
+    parser.add_argument('--rounds', type=int,
+                        help='with a DDB pipeline config (configs/ddb/*_ddb.py): run its first R rounds only')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='config overrides key=value: written into the generated config (--config, --exp), '
                              'passed on to tools/train.py with --resume RUN_DIR')
@@ -392,8 +399,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.gpus > 1 and args.jobs > 1:
         parser.error('--gpus N gives each run N processes: run them one at a time (--jobs 1)')
     if args.exp is not None:
-        if args.resume is not None or args.work_dir:
-            parser.error('--exp writes one run directory per config: --resume and --work-dir do not apply')
+        if args.resume is not None or args.work_dir or args.rounds is not None:
+            parser.error('--exp writes one run directory per config: --resume, --work-dir and --rounds do not apply')
         if args.synth_data_dir is not None:
             args.synth_data_dir = args.synth_data_dir.resolve()
         return args
@@ -405,6 +412,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--debug and --startup-test start a new run: use them with --config or --exp')
     if args.config is not None and not Path(args.config).is_file():
         parser.error(f'--config {args.config}: no such config file')
+    args.pipeline = args.config is not None and ddb_pipeline_config(args.config)
+    if args.pipeline and (args.resume is not None or args.debug or args.startup_test):
+        parser.error('a DDB pipeline config resumes by itself when run again; --resume, --debug and --startup-test '
+                     'apply to single runs (give them a stage config, configs/ddb/<setting>/*.py)')
+    if args.rounds is not None and not args.pipeline:
+        parser.error('--rounds goes with a DDB pipeline config (configs/ddb/*_ddb.py)')
     args.resume_from = args.run_config = None
     try:
         if resume_path is not None:
@@ -416,10 +429,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
+def ddb_pipeline_config(config: str) -> bool:
+    """Whether ``config`` is a DDB pipeline config (``tools/ddb_pipeline.py``)."""
+    return Config.fromfile(config).get('ddb_pipeline') is not None
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     if args.exp is not None:
         main_experiment(args)
+        return
+    if args.pipeline:
+        from tools import ddb_pipeline  # imports this module
+        ddb_pipeline.run(args.config, args.work_dir, args.iters, args.cfg_options, args.gpus, args.amp, args.rounds)
         return
     if args.config is None:
         options = (['--amp', args.amp] if args.amp else []) + (['--cfg-options'] + args.cfg_options

@@ -20,8 +20,18 @@ converters, data sets, rare-class sampling, training and evaluation run unchange
   ``<out>/cityscapes/leftImg8bit_foggy/{train,val}/<city>/<...>_leftImg8bit_foggy_beta_<β>.png`` for β 0.005, 0.01
   and 0.02, and one rain setting per image (level and streak pattern cycling with the index), ``<out>/cityscapes/
   leftImg8bit_rain/{train,val}/<city>/<...>_leftImg8bit_rain_alpha_<α>_beta_<β>_dropsize_<d>_pattern_<p>.png``;
+- a second source style in the Synscapes layout (DDB's multi-source setting): ``<out>/synscapes/img/rgb/<n>.png``
+  and ``<out>/synscapes/img/class/<n>.png`` (grey label ids), one per source image, scenes with the target's layout
+  statistics (as Synscapes mimics Cityscapes) rendered halfway between the two palettes with soft lighting only;
+- a second target style in the Mapillary Vistas v1.2 layout (DDB's multi-target setting), at twice the size:
+  ``<out>/mapillary/config_v1.2.json`` (the 66 Vistas classes), ``<out>/mapillary/{training,validation}/images/
+  <key>.jpg`` and ``.../v1.2/labels/<key>.png`` (palette PNGs of Vistas class indices), as many as target images,
+  scenes of their own layout statistics (more greenery, other streets) in the target palette photographed more
+  strongly, with a warm colour cast;
 - then the real converters (``tools/convert_datasets/{gta,cityscapes}.py``) write the
-  ``*_labelTrainIds.png`` files, the RCS statistics and the Cityscapes split lists;
+  ``*_labelTrainIds.png`` files, the RCS statistics and the Cityscapes split lists, and ``synscapes.py``,
+  ``mapillary2cityscape.py --train_id`` and ``mapillary_resize.py`` those of the two DDB domains
+  (``<out>/mapillary/cityscapes_trainIdLabel/{train,val}/label/`` and the half-resolution ``<out>/mapillary/half/``);
 - ``<out>/generator.json`` records the settings (seed, size, counts, shift, version).
 
 Both domains draw their layouts from the same sampler (a pinhole camera over a flat street: sky,
@@ -88,6 +98,9 @@ D_NEAR = 4.0  # metres from the camera to the ground seen at the bottom image ro
 TRAIN_CITIES = ('synthtown', 'synthville', 'synthburg')
 VAL_CITIES = ('synthfurt', )
 SOURCE, TARGET = 'source', 'target'
+# DDB's second source (Synscapes layout) and second target (Mapillary layout); their images have their own seeds
+SYNSCAPES, MAPILLARY = 'synscapes', 'mapillary'
+DOMAIN_SEED_IDS = {SOURCE: 0, TARGET: 1, SYNSCAPES: 2, MAPILLARY: 3}
 RARE_EVERY = 5
 
 # Cityscapes label ids
@@ -154,7 +167,12 @@ SOURCE_STATS = LayoutStats(horizon=(0.36, 0.48), view_m=(4.5, 6.5), road_width=(
 TARGET_STATS = LayoutStats(horizon=(0.33, 0.45), view_m=(4.5, 6.5), road_width=(6.0, 10.0), cars=1.8, parked=1.6,
                            persons=0.8, rider_p=0.25, motorcycle_share=0.15, truck_p=0.15, bus_p=0.15, poles=1.6,
                            trees=2.2, terrain_p=0.65, verge_p=0.35, wall_p=0.2, fence_p=0.3, hedge_p=0.35, gap_p=0.3)
-STATS = {SOURCE: SOURCE_STATS, TARGET: TARGET_STATS}
+# Mapillary Vistas: street views from around the world (more greenery, narrower roads, fewer buildings)
+MAPILLARY_STATS = LayoutStats(horizon=(0.38, 0.5), view_m=(4.0, 6.0), road_width=(5.0, 9.0), cars=1.0, parked=0.8,
+                              persons=1.0, rider_p=0.3, motorcycle_share=0.5, truck_p=0.2, bus_p=0.1, poles=1.2,
+                              trees=2.8, terrain_p=0.8, verge_p=0.5, wall_p=0.15, fence_p=0.35, hedge_p=0.4, gap_p=0.45)
+# Synscapes renders Cityscapes-like street layouts
+STATS = {SOURCE: SOURCE_STATS, TARGET: TARGET_STATS, SYNSCAPES: TARGET_STATS, MAPILLARY: MAPILLARY_STATS}
 
 # A drawing operation: (kind, label id, instance, shade or fixed RGB, geometry, written into the label map).
 Op = Tuple[str, int, int, Any, Any, bool]
@@ -771,7 +789,7 @@ def photograph(image: np.ndarray, label: np.ndarray, horizon: float, s: float,
 
 def image_seed(seed: int, domain: str, split: str, index: int) -> np.random.SeedSequence:
     """The seed of one image: from ``--seed``, its domain, split and index (independent of ``--nproc``)."""
-    return np.random.SeedSequence([seed, 0 if domain == SOURCE else 1, 0 if split == 'train' else 1, index])
+    return np.random.SeedSequence([seed, DOMAIN_SEED_IDS[domain], 0 if split == 'train' else 1, index])
 
 
 def make_scene(seed: int, domain: str, split: str, index: int, height: int, width: int,
@@ -924,11 +942,165 @@ def tasks(settings: Settings) -> List[Tuple[str, str, int]]:
             + [(TARGET, 'val', i) for i in range(settings.num_val)])
 
 
+# Mapillary Vistas v1.2 classes, in the order of config_v1.2.json (index = class index of the label PNGs)
+MAPILLARY_CLASSES = (
+    ('animal--bird', 'Bird'), ('animal--ground-animal', 'Ground Animal'), ('construction--barrier--curb', 'Curb'),
+    ('construction--barrier--fence', 'Fence'), ('construction--barrier--guard-rail', 'Guard Rail'),
+    ('construction--barrier--other-barrier', 'Barrier'), ('construction--barrier--wall', 'Wall'),
+    ('construction--flat--bike-lane', 'Bike Lane'), ('construction--flat--crosswalk-plain', 'Crosswalk - Plain'),
+    ('construction--flat--curb-cut', 'Curb Cut'), ('construction--flat--parking', 'Parking'),
+    ('construction--flat--pedestrian-area', 'Pedestrian Area'), ('construction--flat--rail-track', 'Rail Track'),
+    ('construction--flat--road', 'Road'), ('construction--flat--service-lane', 'Service Lane'),
+    ('construction--flat--sidewalk', 'Sidewalk'), ('construction--structure--bridge', 'Bridge'),
+    ('construction--structure--building', 'Building'), ('construction--structure--tunnel', 'Tunnel'),
+    ('human--person', 'Person'), ('human--rider--bicyclist', 'Bicyclist'),
+    ('human--rider--motorcyclist', 'Motorcyclist'), ('human--rider--other-rider', 'Other Rider'),
+    ('marking--crosswalk-zebra', 'Lane Marking - Crosswalk'), ('marking--general', 'Lane Marking - General'),
+    ('nature--mountain', 'Mountain'), ('nature--sand', 'Sand'), ('nature--sky', 'Sky'), ('nature--snow', 'Snow'),
+    ('nature--terrain', 'Terrain'), ('nature--vegetation', 'Vegetation'), ('nature--water', 'Water'),
+    ('object--banner', 'Banner'), ('object--bench', 'Bench'), ('object--bike-rack', 'Bike Rack'),
+    ('object--billboard', 'Billboard'), ('object--catch-basin', 'Catch Basin'),
+    ('object--cctv-camera', 'CCTV Camera'), ('object--fire-hydrant', 'Fire Hydrant'),
+    ('object--junction-box', 'Junction Box'), ('object--mailbox', 'Mailbox'), ('object--manhole', 'Manhole'),
+    ('object--phone-booth', 'Phone Booth'), ('object--pothole', 'Pothole'), ('object--street-light', 'Street Light'),
+    ('object--support--pole', 'Pole'), ('object--support--traffic-sign-frame', 'Traffic Sign Frame'),
+    ('object--support--utility-pole', 'Utility Pole'), ('object--traffic-light', 'Traffic Light'),
+    ('object--traffic-sign--back', 'Traffic Sign (Back)'), ('object--traffic-sign--front', 'Traffic Sign (Front)'),
+    ('object--trash-can', 'Trash Can'), ('object--vehicle--bicycle', 'Bicycle'), ('object--vehicle--boat', 'Boat'),
+    ('object--vehicle--bus', 'Bus'), ('object--vehicle--car', 'Car'), ('object--vehicle--caravan', 'Caravan'),
+    ('object--vehicle--motorcycle', 'Motorcycle'), ('object--vehicle--on-rails', 'On Rails'),
+    ('object--vehicle--other-vehicle', 'Other Vehicle'), ('object--vehicle--trailer', 'Trailer'),
+    ('object--vehicle--truck', 'Truck'), ('object--vehicle--wheeled-slow', 'Wheeled Slow'),
+    ('void--car-mount', 'Car Mount'), ('void--ego-vehicle', 'Ego Vehicle'), ('void--unlabeled', 'Unlabeled'),
+)
+MAPILLARY_UNLABELED = len(MAPILLARY_CLASSES) - 1
+# Cityscapes label id of the scenes -> Vistas class (riders as Bicyclist, poles as Utility Pole and signs as Traffic
+# Sign (Front), so that the converter's name rules are exercised, not only its exact matches)
+MAPILLARY_INDEX = {ROAD: 13, SIDEWALK: 15, BUILDING: 17, WALL: 6, FENCE: 3, POLE: 47, LIGHT: 48, SIGN: 50,
+                   VEGETATION: 30, TERRAIN: 29, SKY: 27, PERSON: 19, RIDER: 20, CAR: 55, TRUCK: 61, BUS: 54,
+                   MOTORCYCLE: 57, BICYCLE: 52}
+MAPILLARY_SIZE_FACTOR = 2  # Vistas images are larger; the validation images are halved (mapillary_resize.py)
+MAPILLARY_JPEG_QUALITY = 95
+MAPILLARY_CAST = np.array([1.08, 1.0, 0.9], np.float32)  # warm colour cast (RGB gains)
+MAPILLARY_LOOK = 1.3  # the photographic effects, relative to the target's
+SYNSCAPES_PALETTE_STEP = 0.5  # Synscapes colours: this far from the source towards the target palette
+SYNSCAPES_LIGHT = 0.15  # soft lighting gradient of the Synscapes renderer (gain 1 ± this at shift 1)
+DDB_DOMAINS = (SYNSCAPES, MAPILLARY)
+
+
+def render_synscapes(layout: Layout, shift: float, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    """The second source style: colours halfway between the two palettes, small instance variation, sharp edges and
+    a soft lighting gradient (no texture, haze, blur or noise)."""
+    source = class_colours(SOURCE, shift)
+    base = source + SYNSCAPES_PALETTE_STEP * (class_colours(TARGET, shift) - source)
+    n = len(layout.instances)
+    jitter = rng.normal(0, 5, (n, 1)) + rng.normal(0, 3, (n, 3))
+    image, label = draw(layout, base[np.asarray(layout.instances, np.int64)] + jitter)
+    h, w = label.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = ((xx / w - 0.5) * np.cos(angle) + (yy / h - 0.5) * np.sin(angle)) * 2
+    gain = 1 + SYNSCAPES_LIGHT * min(float(shift), 1.0) * ramp
+    return np.clip(np.round(image.astype(np.float32) * gain[..., None]), 0, 255).astype(np.uint8), label
+
+
+def render_mapillary(layout: Layout, shift: float, rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    """The second target style: the target look photographed more strongly, with a warm colour cast."""
+    image, label = render(layout, TARGET, min(MAX_SHIFT, MAPILLARY_LOOK * shift), rng)
+    cast = 1 + min(float(shift), 1.0) * (MAPILLARY_CAST - 1)
+    return np.clip(np.round(image.astype(np.float32) * cast), 0, 255).astype(np.uint8), label
+
+
+def ddb_tasks(settings: Settings, domain: str) -> List[Tuple[str, str, int]]:
+    """The ``(domain, split, index)`` images of a DDB domain: one Synscapes image per source image, one Mapillary
+    image per target train and val image."""
+    if domain == SYNSCAPES:
+        return [(SYNSCAPES, 'train', i) for i in range(settings.num_source)]
+    return ([(MAPILLARY, 'train', i) for i in range(settings.num_target_train)]
+            + [(MAPILLARY, 'val', i) for i in range(settings.num_val)])
+
+
+def ddb_task_paths(root: str, task: Tuple[str, str, int]) -> Tuple[str, str]:
+    """(image path, label path) of a DDB task in the Synscapes / Mapillary Vistas v1.2 layout."""
+    domain, split, index = task
+    if domain == SYNSCAPES:
+        return (os.path.join(root, SYNSCAPES, 'img', 'rgb', f'{index + 1}.png'),
+                os.path.join(root, SYNSCAPES, 'img', 'class', f'{index + 1}.png'))
+    folder = os.path.join(root, MAPILLARY, 'training' if split == 'train' else 'validation')
+    key = f'{split}{index:06d}'
+    return os.path.join(folder, 'images', f'{key}.jpg'), os.path.join(folder, 'v1.2', 'labels', f'{key}.png')
+
+
+MAPILLARY_LUT = np.full(256, MAPILLARY_UNLABELED, np.uint8)
+for _label_id, _index in MAPILLARY_INDEX.items():
+    MAPILLARY_LUT[_label_id] = _index
+MAPILLARY_COLOURS = [(37 * i) % 256 for i in range(len(MAPILLARY_CLASSES)) for _ in range(3)]
+
+
+def write_ddb_task(task: Tuple[str, str, int], root: str, settings: Settings) -> None:
+    """Generate and write one Synscapes or Mapillary image and its label file."""
+    domain, split, index = task
+    scale = MAPILLARY_SIZE_FACTOR if domain == MAPILLARY else 1
+    layout_seed, look_seed = image_seed(settings.seed, domain, split, index).spawn(2)
+    layout = sample_layout(np.random.default_rng(layout_seed), settings.height * scale, settings.width * scale,
+                           domain)
+    render_domain = render_synscapes if domain == SYNSCAPES else render_mapillary
+    image, label = render_domain(layout, settings.shift, np.random.default_rng(look_seed))
+    image_path, label_path = ddb_task_paths(root, task)
+    os.makedirs(os.path.dirname(image_path), exist_ok=True)
+    if domain == SYNSCAPES:
+        _save_png(image_path, Image.fromarray(image, 'RGB'))
+        _save_png(label_path, Image.fromarray(label, 'L'))
+        return
+    Image.fromarray(image, 'RGB').save(image_path, 'JPEG', quality=MAPILLARY_JPEG_QUALITY)
+    vistas = Image.fromarray(MAPILLARY_LUT[label], 'P')
+    vistas.putpalette(MAPILLARY_COLOURS)
+    _save_png(label_path, vistas)
+
+
+def write_mapillary_config(data_root: str) -> None:
+    """``config_v1.2.json`` with the Vistas label list (name, readable, colour, instances, evaluate)."""
+    labels = [dict(name=name, readable=readable, color=MAPILLARY_COLOURS[3 * i:3 * i + 3], instances=False,
+                   evaluate=i != MAPILLARY_UNLABELED) for i, (name, readable) in enumerate(MAPILLARY_CLASSES)]
+    with open(os.path.join(data_root, 'config_v1.2.json'), 'w') as f:
+        json.dump(dict(labels=labels, version='1.2', mapping='public'), f, indent=2)
+        f.write('\n')
+
+
+def build_ddb_domain(domain: str, root: str, settings: Settings, nproc: int = 1) -> None:
+    """Write and convert the DDB domain ``domain`` as ``<root>/<domain>``, built in a temporary folder and renamed
+    into place (its presence means it is complete)."""
+    tmp = tempfile.mkdtemp(prefix=f'.{domain}.tmp-', dir=root)
+    try:
+        track_parallel(partial(write_ddb_task, root=tmp, settings=settings), ddb_tasks(settings, domain), nproc,
+                       f'{domain} images')
+        data = os.path.join(tmp, domain)
+        if domain == SYNSCAPES:
+            _converter('synscapes').main([data, '--nproc', str(nproc)])
+            _move_stats_paths(data, data, os.path.join(root, domain))
+        else:
+            write_mapillary_config(data)
+            labels = os.path.join(data, 'cityscapes_trainIdLabel')
+            _converter('mapillary2cityscape').main([data, labels, '--train_id', '--nproc', str(nproc)])
+            _converter('mapillary_resize').main([
+                os.path.join(data, 'validation', 'images'), os.path.join(labels, 'val', 'label'),
+                os.path.join(data, 'half', 'val_img'), os.path.join(data, 'half', 'val_label'), '--nproc', str(nproc)])
+        os.rename(data, os.path.join(root, domain))
+    finally:
+        shutil.rmtree(tmp)
+
+
+def missing_ddb_domains(root: str) -> List[str]:
+    """The DDB domains not in ``root`` (data sets made before they existed)."""
+    return [domain for domain in DDB_DOMAINS if not os.path.isdir(os.path.join(root, domain))]
+
+
 def _converter(name: str) -> Any:
     """``tools/convert_datasets/<name>.py`` as a module (the folder is not a package)."""
     path = REPO_ROOT / 'tools' / 'convert_datasets' / f'{name}.py'
     spec = importlib.util.spec_from_file_location(f'_convert_{name}', path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its functions can then be pickled for the converter's process pool
     spec.loader.exec_module(module)
     return module
 
@@ -973,7 +1145,10 @@ def generate(settings: Settings, out_dir: str, force: bool = False, nproc: int =
             if missing_renderings:  # and its fog and rain renderings
                 track_parallel(partial(write_weather, root=out_dir, settings=settings), missing_renderings, nproc,
                                'fog and rain')
-            return bool(missing or missing_renderings)
+            missing_domains = missing_ddb_domains(out_dir)
+            for domain in missing_domains:  # and its Synscapes and Mapillary styles
+                build_ddb_domain(domain, out_dir, settings, nproc)
+            return bool(missing or missing_renderings or missing_domains)
         if existing is None and not (os.path.isdir(out_dir) and not os.listdir(out_dir)):
             raise FileExistsError(f'{out_dir!r} exists and is not a synthetic data set (no generator.json); '
                                   'remove it or choose another --out-dir')
@@ -994,7 +1169,9 @@ def generate(settings: Settings, out_dir: str, force: bool = False, nproc: int =
         track_parallel(partial(write_depth, root=tmp, settings=settings), tasks(settings), nproc, 'depth maps')
         _converter('gta').main([os.path.join(tmp, 'gta'), '--nproc', str(nproc)])
         _converter('cityscapes').main([os.path.join(tmp, 'cityscapes'), '--nproc', str(nproc)])
-        for name in ('gta', 'cityscapes'):
+        for domain in DDB_DOMAINS:
+            build_ddb_domain(domain, tmp, settings, nproc)
+        for name in ('gta', 'cityscapes', SYNSCAPES):
             _move_stats_paths(os.path.join(tmp, name), tmp, out_dir)
         with open(os.path.join(tmp, 'generator.json'), 'w') as f:
             json.dump(wanted, f, indent=2)

@@ -4,7 +4,9 @@ A reference training checkpoint holds the whole UDA wrapper (``model.*`` = stude
 ``imnet_model.*``). Its ``tools/test.py`` loads it into the plain segmentor with two regex
 substitutions, ``^module\\.`` → '' and the **unanchored** ``model.`` → '' (spec §1.5): the student
 keys lose their prefix, ``ema_model.x`` becomes ``ema_x`` and ``imnet_model.x`` becomes
-``imnet_x``, which a non-strict load ignores. So the student is what gets evaluated.
+``imnet_x``, which a non-strict load ignores. So the student is what gets evaluated. A checkpoint of DDB's CKD
+(``stu_model.*``, ``cu_model.*``, ``ca_model.*``) gives its distilled student, as DDB's test tool does
+(:func:`mmseg.models.uda.ddb_checkpoint.test_student_state`).
 """
 import re
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Dict, Sequence, Tuple, Union
 import torch
 from torch import nn
 
+from mmseg.models.uda.ddb_checkpoint import DISTILLED_STUDENT_PREFIX, test_student_state
 from mmseg.models.utils.pretrained import LoadReport, load_state_dict_checked
 from mmseg.utils.safe_checkpoint_load import load_checkpoint_file
 
@@ -43,5 +46,7 @@ def load_checkpoint(model: nn.Module, checkpoint: Union[str, Path, dict],
     if not isinstance(checkpoint, dict):
         checkpoint = load_checkpoint_file(Path(checkpoint))
     state_dict = checkpoint.get('state_dict', checkpoint)
+    if any(key.startswith(DISTILLED_STUDENT_PREFIX) for key in state_dict):  # DDB's CKD: the distilled student
+        state_dict = test_student_state(state_dict)
     report = load_state_dict_checked(model, revise_keys(state_dict, rules), source, ignore_prefixes)
     return checkpoint, report

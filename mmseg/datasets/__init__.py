@@ -10,13 +10,15 @@ from .cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, CityscapesDatase
 from .dark_zurich import DarkZurichDataset
 from .foggy_cityscapes import FoggyCityscapesDataset
 from .gta import GTADataset
+from .mapillary import MapillaryDataset
 from .multi_target_dataset import MultiTargetDataset
 from .rain_cityscapes import RainCityscapesDataset
+from .synscapes import SynscapesDataset
 from .synthia import SynthiaDataset
 from .uda_dataset import UDADataset
 
 __all__ = [
     'ACDCDataset', 'BaseSegDataset', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CityscapesDataset',
-    'DarkZurichDataset', 'DomainBridgingDataset', 'FoggyCityscapesDataset', 'GTADataset', 'MultiTargetDataset',
-    'RainCityscapesDataset', 'SynthiaDataset', 'UDADataset'
+    'DarkZurichDataset', 'DomainBridgingDataset', 'FoggyCityscapesDataset', 'GTADataset', 'MapillaryDataset',
+    'MultiTargetDataset', 'RainCityscapesDataset', 'SynscapesDataset', 'SynthiaDataset', 'UDADataset'
 ]

@@ -1,5 +1,5 @@
 """Keep-ratio resize of the image and its label maps (mmseg 0.16 ``Resize(img_scale, keep_ratio=True)``)."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import mmcv
 from mmcv.transforms import Resize as MMCVResize
@@ -24,11 +24,21 @@ CDDA) bilinearly to exactly the resized image's size (its values become non-inte
         scale: target (W, H), the reference's ``img_scale``.
         keep_ratio: keep the aspect ratio (the reference default); else resize to exactly ``scale``.
         interpolation, backend: image interpolation and resize backend of ``mmcv.imresize``.
+        min_size: with ``keep_ratio``, mmseg 0.22's option (DDB's Mapillary pipeline): the short side becomes
+            ``max(min(scale), min_size)`` whatever the aspect ratio (None: fit into ``scale``).
     """
 
     def __init__(self, scale: Tuple[int, int], keep_ratio: bool = True, interpolation: str = 'bilinear',
-                 backend: str = 'cv2') -> None:
+                 backend: str = 'cv2', min_size: Optional[int] = None) -> None:
         super().__init__(scale=tuple(scale), keep_ratio=keep_ratio, interpolation=interpolation, backend=backend)
+        self.min_size = min_size
+
+    def _resize_img(self, results: dict) -> None:
+        if self.keep_ratio and self.min_size is not None:  # mmseg 0.22: short side to max(min(scale), min_size)
+            h, w = results['img'].shape[:2]
+            short = max(min(self.scale), self.min_size)
+            results['scale'] = (short * h / w, short) if h > w else (short, short * w / h)
+        super()._resize_img(results)
 
     def _resize_seg(self, results: dict) -> None:
         for key in seg_field_keys(results):
