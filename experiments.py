@@ -142,6 +142,11 @@ SYNTHETIC_RCS_MIN_PIXELS = 30
 SYNTHETIC_TARGET_ONLY_DATASET = '_base_/datasets/synthetic_cityscapes_128x128.py'
 # Data loader processes per run on the synthetic pair, where the reference's 4 (or 8) only add start-up time.
 SYNTHETIC_MAX_WORKERS = 2
+# Train-loader processes a UDA run on the real data needs to keep up with the speed goals on one GPU
+# (tools/benchmark_data.py, benchmarks/README.md): a source + target pair costs a worker about 128 ms at
+# DAFormer's 512 crops and 160 ms at HRDA's 1024 crops, so a 45 ms (DAFormer) or 90 ms (HRDA) iteration of
+# batch 2 needs 6 or 4 workers. (largest crop side, workers), first match; never fewer than workers_per_gpu.
+UDA_TRAIN_WORKERS = ((512, 6), (1024, 4))
 # The multi-target benchmark of Foggy + Rain Cityscapes; with the synthetic pair's targets it keeps its name (the
 # synthetic pair renders fog and rain of its target, uda_synthetic_gta_to_foggyrain_128x128.py).
 FOG_RAIN = 'foggyrain'
@@ -290,7 +295,7 @@ class Run:
     pmult: bool = True  # decode head lr x10
     iters: int = 40000
     batch_size: int = 2
-    workers: int = 4
+    workers: int = 4  # the reference's workers_per_gpu: validation, test and the floor of uda_train_workers()
     val_interval: Optional[int] = None  # None: iters // 10 (10 evaluations)
     save_best: bool = False  # keep the best-mIoU checkpoint (EBDA)
     runtime: str = 'default_runtime'
@@ -632,10 +637,25 @@ def rare_class_sampling(run: Run) -> dict:
     return dict(min_pixels=run.rcs_min_pixels, class_temp=class_temp, min_crop_ratio=run.rcs_min_crop)
 
 
+def uda_train_workers(run: Run) -> int:
+    """The train-loader processes of a UDA run: on the synthetic pair at most :data:`SYNTHETIC_MAX_WORKERS`, else
+    :data:`UDA_TRAIN_WORKERS` for the largest crop side (the last entry beyond it), at least the reference's
+    ``workers``."""
+    if is_synthetic(run):
+        return min(run.workers, SYNTHETIC_MAX_WORKERS)
+    side = max(crop_size(run.crop))
+    needed = next((workers for limit, workers in UDA_TRAIN_WORKERS if side <= limit), UDA_TRAIN_WORKERS[-1][1])
+    return max(run.workers, needed)
+
+
 def data_overrides(run: Run) -> dict:
-    """Batch and workers; for UDA the ``UDADataset`` of the base's source and target data sets (with RCS)."""
+    """Batch and workers; for UDA the ``UDADataset`` of the base's source and target data sets (with RCS), with
+    :func:`uda_train_workers` loader processes (pinned memory on the real data, which trains on a GPU)."""
     train = dict(batch_size=run.batch_size, num_workers=run.workers)
     if run.uda not in PLAIN_SEGMENTOR_VARIANTS:
+        train['num_workers'] = uda_train_workers(run)
+        if not is_synthetic(run):
+            train['pin_memory'] = True
         dataset = dict(type='UDADataset', source=base_var('source_dataset'), target=base_var('target_dataset'))
         if 'dacs' in run.uda and run.rcs_T is not None:
             dataset['rare_class_sampling'] = rare_class_sampling(run)

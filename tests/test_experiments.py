@@ -175,7 +175,7 @@ def test_rcs_fd_ablation_has_the_table_5_variants(generated, configs_root):
         assert loaded.model.decode_head.type == 'SegFormerHead' and loaded.model.backbone.type == 'mit_b5'
         assert loaded.optim_wrapper.optimizer.lr == 6e-5 and loaded.optim_wrapper.paramwise_cfg.custom_keys == dict(
             head=dict(lr_mult=10.0), pos_block=dict(decay_mult=0.0), norm=dict(decay_mult=0.0))
-        assert (loaded.train_dataloader.batch_size, loaded.train_dataloader.num_workers) == (2, 4)
+        assert (loaded.train_dataloader.batch_size, loaded.train_dataloader.num_workers) == (2, 6)
         assert (loaded.train_cfg.max_iters, loaded.train_cfg.val_interval) == (40000, 4000)
     # The full strategy on DeepLabV2-R101.
     assert dlv2_cfg['name'] == 'gta2cs_dacs_a999_fdthings_rcs001_cpl_dlv2red_r101v1c_poly10warm_s0'
@@ -343,7 +343,7 @@ def test_final_hrda_and_mic_runs_carry_the_reference_names(generated, configs_ro
     assert acdc.train_dataloader.dataset.target.type == 'ACDCDataset' and acdc.uda.mask_mode == 'separate'
     assert 'crop_pseudo_margins' not in acdc.train_dataloader.dataset.target
     assert (acdc.train_dataloader.num_workers, acdc.train_dataloader.dataset.rare_class_sampling.min_crop_ratio) == (
-        1, 2.0)
+        4, 2.0)
 
 
 def test_hrda_ablations_set_the_options_of_the_architecture_string(generated, configs_root):

@@ -21,7 +21,10 @@ randomness = dict(seed=0)
 uda = dict(pseudo_weight_ignore_top=15, pseudo_weight_ignore_bottom=120)
 train_dataloader = dict(
     batch_size=2,  # 2 source + 2 target images per iteration
-    num_workers=4,
+    # 6 loader processes (the reference: 4): a pair costs a worker ~128 ms, and a 45 ms iteration on one GPU
+    # needs 6 (benchmarks/README.md, input pipeline); pinned memory for the copy to the GPU
+    num_workers=6,
+    pin_memory=True,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(

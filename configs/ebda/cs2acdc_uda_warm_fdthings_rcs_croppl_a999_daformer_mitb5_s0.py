@@ -23,6 +23,7 @@ uda = dict(
 train_dataloader = dict(
     batch_size=1,  # samples_per_gpu=1: 1 source + 1 target image per iteration
     num_workers=8,  # workers_per_gpu=8
+    pin_memory=True,  # for the copy to the GPU
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(

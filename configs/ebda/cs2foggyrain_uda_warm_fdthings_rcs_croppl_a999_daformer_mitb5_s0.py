@@ -29,6 +29,7 @@ uda = dict(
 train_dataloader = dict(
     batch_size=1,  # 1 source + 1 target image per iteration (EBDA's samples_per_gpu=1)
     num_workers=8,
+    pin_memory=True,  # for the copy to the GPU
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(

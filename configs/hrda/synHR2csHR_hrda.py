@@ -18,7 +18,10 @@ _base_ = [
 randomness = dict(seed=1)
 train_dataloader = dict(
     batch_size=2,  # 2 source + 2 target images per iteration
-    num_workers=1,  # one worker (HRDA / MIC)
+    # 4 loader processes (the reference: 1, which holds an iteration at ~320 ms): a pair costs a worker ~160 ms,
+    # and a 90 ms iteration on one GPU needs 4 (benchmarks/README.md, input pipeline); pinned memory
+    num_workers=4,
+    pin_memory=True,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(

@@ -20,7 +20,8 @@ uda = dict(
     # Random 32x32 blocks, each kept with probability 1 - 0.7 (masked pixels become 0 after
     # normalisation, the mean colour): a 16x16 grid of blocks on a 512x512 crop.
     mask_generator=dict(_delete_=True, type='block', mask_ratio=0.7, mask_block_size=32))
-train_dataloader = dict(num_workers=1)  # workers_per_gpu 1 in the MIC experiments
+# workers_per_gpu 1 in the MIC experiments: validation and test; the train loader keeps DAFormer's 6 processes
+# (a 45 ms iteration needs them, benchmarks/README.md)
 val_dataloader = dict(num_workers=1)
 test_dataloader = val_dataloader
 # Metadata of the reference naming scheme (experiments.py): mask suffix _m{block}-{ratio}-{mode}.
