@@ -132,6 +132,18 @@ def parallel_st_runs(gpus: int, device_count: Optional[int] = None) -> bool:
     return device_count >= 2 * gpus
 
 
+def stop_loader_workers(runner) -> None:
+    """Stop the data-loader worker processes of a finished in-process run now: left to the garbage collector, each
+    persistent loader waits seconds for its workers."""
+    loops = [getattr(runner, '_train_loop', None), getattr(runner, '_val_loop', None)]
+    loaders = [getattr(loop, 'dataloader', None) for loop in loops if not isinstance(loop, (dict, type(None)))]
+    iterators = [getattr(getattr(loops[0], 'dataloader_iterator', None), '_iterator', None)]
+    iterators += [getattr(loader, '_iterator', None) for loader in loaders]
+    for iterator in iterators:
+        if hasattr(iterator, '_shutdown_workers'):
+            iterator._shutdown_workers()
+
+
 class Pipeline:
     """One pipeline folder: the stages of :func:`read_spec` with the command-line options."""
 
@@ -222,15 +234,20 @@ class Pipeline:
             pending[name] = config
         if len(pending) > 1 and parallel_st_runs(self.options['gpus']):
             self._train_parallel(pending)
+            for name, config in pending.items():
+                self._finish_training(name, config)
         else:
             for name, config in pending.items():
                 self._train(name, config)
-        for name, config in pending.items():
-            checkpoint = self.folder / name / f'iter_{Config.fromfile(str(config)).train_cfg.max_iters}.pth'
-            if not checkpoint.is_file():
-                raise PipelineError(f'stage {name} ended without its final checkpoint {checkpoint}')
-            self.manifest.set_stage(name, status=DONE, output=file_record(checkpoint), finished=now())
+                self._finish_training(name, config)
         return {name: self.manifest.stage(name)['output']['path'] for name in stages}
+
+    def _finish_training(self, name: str, config: Path) -> None:
+        """Record the final checkpoint of a trained stage."""
+        checkpoint = self.folder / name / f'iter_{Config.fromfile(str(config)).train_cfg.max_iters}.pth'
+        if not checkpoint.is_file():
+            raise PipelineError(f'stage {name} ended without its final checkpoint {checkpoint}')
+        self.manifest.set_stage(name, status=DONE, output=file_record(checkpoint), finished=now())
 
     def _stage_config(self, name: str, stage_config: Path, handover: Dict[str, str]) -> Path:
         """``configs/<name>.py`` of the folder: the stage config, the command-line overrides and the hand-over keys
@@ -265,7 +282,7 @@ class Pipeline:
     def _train(self, name: str, config: Path) -> None:
         options = self._train_arguments(name, config) + (['--amp', self.options['amp']] if self.options['amp'] else [])
         if self.options['gpus'] == 1:
-            train.main([str(config)] + options)
+            stop_loader_workers(train.main([str(config)] + options))
         else:
             run_experiments.train_run(config, options, self.options['gpus'])
 
