@@ -2,7 +2,8 @@
 ``tools/cal_prototypes``, spec ebda-cdda-ddb §3.5).
 
 Per image and class c of the hard prediction ``A_c = [argmax softmax = c]``: skipped when fewer than ``min_pixels``
-(10) pixels are predicted as c; else the class-mean feature ``v = mean(F·A_c) / mean(A_c)``. A vector whose sum is
+(10) pixels are predicted as c; else the class-mean feature ``v = Σ F·A_c / Σ A_c`` (the reference's
+``mean(F·A_c) / mean(A_c)``; all classes of a batch in one product). A vector whose sum is
 0 is skipped; otherwise the prototype is updated as a running mean, ``P_c ← (P_c·n_c + v) / (n_c + 1)``, and the
 count ``n_c ← min(n_c + 1, max_count)`` (3000): the exact mean of the first 3000 vectors, then an exponential
 average with momentum 3000/3001. Classes never predicted keep a zero prototype.
@@ -32,14 +33,13 @@ class ClassPrototypes:
         """(class ids, class-mean feature vectors) of a batch (B x C x H x W logits, B x F x H x W features at the
         same size), in image-then-class order."""
         prediction = F.softmax(logits, dim=1).argmax(dim=1)
+        masks = F.one_hot(prediction, self.num_classes).permute(0, 3, 1, 2).to(features.dtype)
+        counts = masks.sum(dim=(2, 3))
+        sums = torch.einsum('bchw,bfhw->bcf', masks, features)  # per image and class: the sum of its features
         ids, vectors = [], []
-        for n in range(features.shape[0]):
-            for c in range(self.num_classes):
-                mask = (prediction[n] == c).to(features.dtype)
-                if mask.sum() < self.min_pixels:
-                    continue
-                vectors.append((features[n] * mask).mean(dim=(1, 2)) / mask.mean())
-                ids.append(c)
+        for n, c in (counts >= self.min_pixels).nonzero().tolist():  # image-then-class order
+            vectors.append(sums[n, c] / counts[n, c])
+            ids.append(c)
         return ids, vectors
 
     def add(self, class_id: int, vector: Tensor) -> None:
