@@ -1,25 +1,9 @@
-# DDB Round 2, step 1, the coarse region path, multi-target: the gta2city r2_st_cu config with Cityscapes and
-# Mapillary concatenated as the target (a uniform draw over both: Mapillary, about 18k images, about 6 times as often
-# as Cityscapes' 2975), each evaluated on its own validation set (Mapillary at half resolution).
+# DDB Round 2, step 1, the coarse region path: ST-cu of Round 1 started from the Round-1 CKD student (student and
+# teacher), at a tenth of the learning rate.
 # Reference: configs/gta2city+mapi/r2_st_cu_dlv2_r101v1c_1x4_512x512_40k_gta2city+mapi.py
+# (its distilled_model_path; the DDB pipeline passes the actual checkpoint).
 # Only Round 1 is released; Round 2 is cloned from configs/gta2city (README numbers are of Round 2).
-_base_ = [
-    '../gta2city/r2_st_cu_dlv2_r101v1c_1x4_512x512_40k_gta2city.py',
-    '../../_base_/datasets/mapillary_512x512.py',
-]
-train_dataloader = dict(
-    dataset=dict(
-        target=dict(
-            _delete_=True,
-            type='MultiTargetDataset',
-            targets=dict(cityscapes={{_base_.target_dataset}}, mapillary={{_base_.mapillary_train_dataset}}),
-            sampling='union')))
-_multi_target_val = dict(
-    type='MultiTargetDataset',
-    targets=dict(cityscapes={{_base_.val_dataloader.dataset}}, mapillary={{_base_.mapillary_val_dataset}}))
-val_dataloader = dict(dataset=dict(_multi_target_val, _delete_=True))
-test_dataloader = dict(dataset=dict(_multi_target_val, _delete_=True))
-val_evaluator = dict(type='MultiTargetIoUMetric')  # mIoU per target (<target>/mIoU) and their mean
-test_evaluator = dict(type='MultiTargetIoUMetric')
+_base_ = ['r1_st_cu_dlv2_r101v1c_1x4_512x512_40k_gta2city+mapi.py']
 uda = dict(distilled_model_path='checkpoints/gta2city+mapi_round1/gta2city+mapi_ckd-pro_dlv2.pth')
+optim_wrapper = dict(optimizer=dict(lr=6e-06))
 name = 'r2_st_cu_dlv2_r101v1c_1x4_512x512_40k_gta2city+mapi'

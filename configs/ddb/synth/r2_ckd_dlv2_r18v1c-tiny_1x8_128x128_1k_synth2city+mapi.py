@@ -1,23 +1,5 @@
-# DDB on the embedded synthetic pair, multi-target, Round 2, CKD: the synth2city config with the synthetic Cityscapes
-# and Mapillary styles concatenated as the target, each evaluated on its own validation set.
-_base_ = [
-    'r2_ckd_dlv2_r18v1c-tiny_1x8_128x128_1k_synth2city.py',
-    '../../_base_/datasets/synthetic_mapillary_128x128.py',
-]
-train_dataloader = dict(
-    dataset=dict(
-        target=dict(
-            _delete_=True,
-            type='MultiTargetDataset',
-            targets=dict(cityscapes={{_base_.target_dataset}}, mapillary={{_base_.mapillary_train_dataset}}),
-            sampling='union')))
-_multi_target_val = dict(
-    type='MultiTargetDataset',
-    targets=dict(cityscapes={{_base_.val_dataloader.dataset}}, mapillary={{_base_.mapillary_val_dataset}}))
-val_dataloader = dict(dataset=dict(_multi_target_val, _delete_=True))
-test_dataloader = dict(dataset=dict(_multi_target_val, _delete_=True))
-val_evaluator = dict(type='MultiTargetIoUMetric')  # mIoU per target (<target>/mIoU) and their mean
-test_evaluator = dict(type='MultiTargetIoUMetric')
+# DDB on the embedded synthetic pair, Round 2, step 2: CKD from the Round-2 ST students (the final model).
+_base_ = ['r1_ckd_dlv2_r18v1c-tiny_1x8_128x128_1k_synth2city+mapi.py']
 uda = dict(
     cu_model_load_from='checkpoints/synth2city+mapi_round2/synth2city+mapi_st-cu_dlv2.pth',
     ca_model_load_from='checkpoints/synth2city+mapi_round2/synth2city+mapi_st-ca_dlv2.pth',

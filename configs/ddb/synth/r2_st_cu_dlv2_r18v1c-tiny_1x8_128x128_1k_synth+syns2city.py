@@ -1,14 +1,7 @@
-# DDB on the embedded synthetic pair, multi-source, Round 2, ST-cu: the synth2city config with the synthetic GTA and
-# Synscapes styles concatenated as the source.
-_base_ = [
-    'r2_st_cu_dlv2_r18v1c-tiny_1x8_128x128_1k_synth2city.py',
-    '../../_base_/datasets/synthetic_synscapes_128x128.py',
-]
-train_dataloader = dict(
-    dataset=dict(
-        source=dict(
-            _delete_=True,
-            type='ConcatDataset',
-            datasets=[{{_base_.source_dataset}}, {{_base_.synscapes_dataset}}])))
+# DDB on the embedded synthetic pair, Round 2, step 1, the coarse region path: ST-cu of Round 1 started from the
+# Round-1 CKD student at a tenth of the learning rate (the reference's 6e-5 -> 6e-6).
+_base_ = ['r1_st_cu_dlv2_r18v1c-tiny_1x8_128x128_1k_synth+syns2city.py']
+# the reference's hand-over folder; the pipeline passes its own checkpoint
 uda = dict(distilled_model_path='checkpoints/synth+syns2city_round1/synth+syns2city_ckd-pro_dlv2.pth')
+optim_wrapper = dict(optimizer=dict(lr=6e-05))
 name = 'r2_st_cu_dlv2_r18v1c-tiny_1x8_128x128_1k_synth+syns2city'

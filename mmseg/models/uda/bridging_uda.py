@@ -15,6 +15,8 @@ from mmengine.dist import is_main_process
 from torch import Tensor
 
 from mmseg.utils.gradient_sync import average_gradients
+from ..utils.dacs_transforms import get_mean_std
+from .debug_visualization import write_class_mix_debug
 from .uda_decorator import UDADecorator
 
 BRIDGING_KEYS = ('bridging_inputs', 'bridging_mask')
@@ -62,11 +64,18 @@ class BridgingUDA(UDADecorator):
         optim_wrapper.zero_grad()
         return {name: value.detach() for name, value in log_vars.items()}
 
-    def debug_iteration(self) -> bool:
-        """Whether this iteration writes a debug panel: every ``debug_img_interval`` iterations (0: never),
-        iteration 0 included, when the wrapper has a ``work_dir``; with several processes only the main one."""
-        return (self.work_dir is not None and self.debug_img_interval > 0
-                and self.local_iter % self.debug_img_interval == 0 and is_main_process())
+    def write_debug_panel(self, img: Tensor, img_metas: List[dict], target_img: Tensor, bridging: Bridging,
+                          gt_semantic_seg: Tensor, pseudo_label: Tensor, weight: Tensor, label: Tensor) -> None:
+        """On a debug iteration, the panels of ``<work_dir>/class_mix_debug``: source, target, the bridged image and
+        its mask, the labels, the pseudo-labels (B x H x W) and the weights and labels of the bridged image.
+        Debug iterations: every ``debug_img_interval`` iterations (0: never), iteration 0 included, when the wrapper
+        has a ``work_dir``; with several processes only the main one writes."""
+        if (self.work_dir is None or self.debug_img_interval <= 0 or self.local_iter % self.debug_img_interval
+                or not is_main_process()):
+            return
+        means, stds = get_mean_std(img_metas, img.device)
+        write_class_mix_debug(self.work_dir, self.local_iter, img, target_img, bridging.img, means, stds,
+                              gt_semantic_seg, pseudo_label, list(bridging.mask.unsqueeze(1)), weight, label)
 
     def forward_train(self, img: Tensor, img_metas: List[dict], gt_semantic_seg: Tensor, target_img: Tensor,
                       target_img_metas: List[dict], bridging: Bridging,

@@ -35,10 +35,8 @@ from torch import Tensor
 from mmseg.registry import MODELS
 from mmseg.utils.safe_checkpoint_load import load_checkpoint_file
 from ..segmentors.encoder_decoder import add_prefix
-from ..utils.dacs_transforms import get_mean_std
 from .bridging_uda import Bridging, BridgingUDA
 from .ddb_checkpoint import check_stage_checkpoint, load_stage_checkpoint, st_student_state
-from .debug_visualization import write_class_mix_debug
 from .pseudo_label import confident_fraction
 
 PATHS = ('cu', 'ca')  # the coarse region path (CutMix) and the fine class path (ClassMix)
@@ -251,10 +249,7 @@ class CKD(BridgingUDA):
         target_loss, target_log = self.parse_losses(add_prefix(target_losses, 'stu_tgt'))
         log_vars.update(target_log)  # the reference's quirk: 'loss' is now the target loss only
         backward(target_loss)
-        if self.debug_iteration():
-            means, stds = get_mean_std(img_metas, img.device)
-            write_class_mix_debug(self.work_dir, self.local_iter, img, target_img, bridging.img, means, stds,
-                                  gt_semantic_seg, targets.label, list(bridging.mask.unsqueeze(1)), targets.weight,
-                                  targets.label.unsqueeze(1))
+        self.write_debug_panel(img, img_metas, target_img, bridging, gt_semantic_seg, targets.label, targets.weight,
+                               targets.label.unsqueeze(1))
         self.local_iter += 1
         return log_vars

@@ -23,10 +23,8 @@ from torch import Tensor
 
 from mmseg.registry import MODELS
 from ..segmentors.encoder_decoder import add_prefix
-from ..utils.dacs_transforms import get_mean_std
 from .bridging_uda import Bridging, BridgingUDA
 from .ddb_checkpoint import check_stage_checkpoint, distilled_student_state, load_stage_checkpoint
-from .debug_visualization import write_class_mix_debug
 from .ema_teacher import init_ema_weights, teacher_logits, update_ema
 from .pseudo_label import pseudo_label_and_weight
 
@@ -115,10 +113,7 @@ class ST(BridgingUDA):
         mix_loss, mix_log = self.parse_losses(add_prefix(mix_losses, 'mix'))
         log_vars.update(mix_log)  # the reference's quirk: 'loss' is now the bridged loss only
         backward(mix_loss)
-        if self.debug_iteration():
-            means, stds = get_mean_std(img_metas, img.device)
-            write_class_mix_debug(self.work_dir, self.local_iter, img, target_img, bridging.img, means, stds,
-                                  gt_semantic_seg, pseudo.label, list(bridging.mask.unsqueeze(1)), mixed_weight,
-                                  mixed_label)
+        self.write_debug_panel(img, img_metas, target_img, bridging, gt_semantic_seg, pseudo.label, mixed_weight,
+                               mixed_label)
         self.local_iter += 1
         return log_vars
