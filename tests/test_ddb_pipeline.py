@@ -111,6 +111,8 @@ def test_a_folder_started_with_other_options_or_a_bad_pipeline_config_is_refused
         ddb_pipeline.main([str(bad), '--work-dir', str(folder)])
     with pytest.raises(SystemExit):  # run_experiments' own flags do not go with a pipeline
         run_experiments.main(['--config', str(PIPELINE), '--debug'])
+    with pytest.raises(SystemExit, match=r'is a DDB pipeline config .*run_experiments.py --config'):
+        train.main([str(PIPELINE), '--work-dir', str(folder)])
 
 
 def test_the_two_st_runs_of_a_round_train_at_once_on_disjoint_gpus(tmp_path, monkeypatch):

@@ -97,6 +97,9 @@ def main(argv=None) -> Runner:
     """Train; returns the Runner (its model holds the trained weights)."""
     args = parse_args(argv)
     cfg = config_from_args(args)
+    if cfg.get('ddb_pipeline') is not None:
+        raise SystemExit(f'error: {args.config} is a DDB pipeline config (its stages are training configs); run it '
+                         f'with `python run_experiments.py --config {args.config}`')
     try:
         check_train_config(cfg)
     except ConfigError as error:

@@ -29,11 +29,11 @@ from mmseg.utils.key_suggestion import unknown_keys_message
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / '_base_'
 RUNNER_KEYS = (frozenset(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
                | {'model_wrapper_cfg', 'compile'})
-# Keys of the toolbox: the UDA wrapper, DDP options, the metadata of the reference configs, and the revision
-# run_experiments.py records.
+# Keys of the toolbox: the UDA wrapper, DDP options, the metadata of the reference configs, the revision
+# run_experiments.py records, and the stages of a DDB pipeline config (tools/ddb_pipeline.py).
 TOOLBOX_KEYS = frozenset({'uda', 'use_ddp_wrapper', 'find_unused_parameters', 'name', 'exp', 'name_architecture',
                           'name_dataset', 'name_decoder', 'name_encoder', 'name_opt', 'name_uda', 'gpu_model',
-                          'n_gpus', 'seed', 'git_rev'})
+                          'n_gpus', 'seed', 'git_rev', 'ddb_pipeline'})
 RUNTIME_OPTIONS = {
     'env_cfg': frozenset({'cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'resource_limit'}),
     'env_cfg.mp_cfg': frozenset({'mp_start_method', 'opencv_num_threads'}),
