@@ -185,7 +185,7 @@ def test_tensorboard_backend_only_when_installed(monkeypatch):
     monkeypatch.setattr(train_config.importlib.util, 'find_spec',
                         lambda name: object() if name == 'tensorboard' else real_find_spec(name))
     assert [b['type'] for b in train_config.default_visualizer()['vis_backends']] == [
-        'LocalVisBackend', 'TensorboardVisBackend']
+        'LocalVisBackend', 'GroupedTensorboardVisBackend']
     monkeypatch.setattr(train_config.importlib.util, 'find_spec',
                         lambda name: None if name == 'tensorboard' else real_find_spec(name))
     assert [b['type'] for b in train_config.default_visualizer()['vis_backends']] == ['LocalVisBackend']
