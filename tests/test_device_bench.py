@@ -64,6 +64,14 @@ def test_the_lock_holds_what_the_benchmark_imports_beyond_the_gpu_image():
     assert sum(w.size for w in wheels) + device_wheels.tracked_tree_bytes() < device_wheels.CARRY_LIMIT
 
 
+def test_a_module_the_image_holds_in_another_build_is_not_carried():
+    """cv2 from opencv-python here is the image's opencv-python-headless there: nothing to carry."""
+    image = {'opencv-python-headless', 'torch'}
+    required = {'opencv-python', 'kornia'}
+    modules = {'cv2': ['opencv-python'], 'kornia': ['kornia']}
+    assert device_wheels.needed_projects(modules, image, required) == {'kornia'}
+
+
 def test_check_rejects_two_versions_of_a_project_and_too_many_bytes(tmp_path):
     (tmp_path / 'kornia-0.9.0-py3-none-any.whl').write_bytes(b'x' * 10)
     (tmp_path / 'termcolor-3.3.0-py3-none-any.whl').write_bytes(b'x' * 10)

@@ -37,6 +37,10 @@ IMPORT_PROBE = ('import importlib.metadata as md, json, sys; sys.argv = ["probe"
                 'top = {n.split(".")[0] for n in list(sys.modules)} - set(sys.stdlib_module_names); '
                 'dists = md.packages_distributions(); '
                 'print(json.dumps({t: dists[t] for t in sorted(top) if t in dists}))')
+# Builds of one module that replace each other: the image's headless OpenCV provides the cv2 that
+# requirements.txt's opencv-python provides here.
+INTERCHANGEABLE_BUILDS = ({'opencv-python', 'opencv-python-headless', 'opencv-contrib-python',
+                           'opencv-contrib-python-headless'},)
 
 
 class LockedWheel(NamedTuple):
@@ -167,7 +171,8 @@ def needed_projects(modules: Dict[str, List[str]], image: Set[str], required: Se
     needed = set()
     for distributions in modules.values():
         names = {normalise(d) for d in distributions}
-        if not names & image:
+        builds = set().union(names, *(family for family in INTERCHANGEABLE_BUILDS if names & family))
+        if not builds & image:
             needed |= names & required
     return needed
 
