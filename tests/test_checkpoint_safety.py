@@ -5,13 +5,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Optional, Tuple
 
 import numpy as np
 import pytest
 import torch
-import torch._dynamo  # noqa: F401  (imported once here, before the forks: the optimisers would import it per run)
+import torch._dynamo  # noqa: F401  (imported once in the fork server: the optimisers would import it per run)
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer, MessageHub, MMLogger
 from torch._tensor import _rebuild_from_type_v2
@@ -189,7 +190,10 @@ def _install_kill(phase: str, step: int) -> None:
     torch.save, os.replace, local_backend.LocalBackend.remove = save, replace, remove
 
 
-def _train(argv, kill_at: Optional[Tuple[str, int]]) -> None:
+def _train(argv, kill_at: Optional[Tuple[str, int]], log: Path) -> None:
+    with open(log, 'ab') as output:  # the child's output, for the failure message
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
     torch.set_num_threads(1)
     if kill_at is not None:
         _install_kill(*kill_at)
@@ -199,14 +203,26 @@ def _train(argv, kill_at: Optional[Tuple[str, int]]) -> None:
 
 def _run(config: Path, work_dir: Path, kill_at: Optional[Tuple[str, int]] = None,
          kill_after_s: Optional[float] = None) -> int:
-    """Train (resuming when the work dir has a checkpoint) in a forked process; its exit code (-9: killed)."""
+    """Train (resuming when the work dir has a checkpoint) in a child process; its exit code (-9: killed).
+    An exit code other than the one the kill or a clean end gives fails with the child's output.
+
+    The children fork from a fork server that has imported this module, not from the test process: what
+    earlier tests leave there (loggers writing to closed capture streams, objects whose finalisers run in the
+    child) made a child fail at random in its first ``ast.parse`` (CPython 3.11's "AST constructor recursion
+    depth mismatch")."""
     argv = [str(config), '--work-dir', str(work_dir), '--resume']
-    process = multiprocessing.get_context('fork').Process(target=_train, args=(argv, kill_at))
+    log = work_dir.parent / f'{work_dir.name}.{time.monotonic_ns()}.log'
+    context = multiprocessing.get_context('forkserver')
+    context.set_forkserver_preload([__name__])
+    process = context.Process(target=_train, args=(argv, kill_at, log))
     process.start()
     process.join(kill_after_s)
     if process.is_alive():
         os.kill(process.pid, signal.SIGKILL)
         process.join()
+    if process.exitcode not in (0, -signal.SIGKILL):
+        pytest.fail(f'training in {work_dir} (kill at {kill_at}) exited with {process.exitcode}:\n'
+                    f'{log.read_text(errors="replace")[-6000:]}')
     return process.exitcode
 
 
