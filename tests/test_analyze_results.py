@@ -281,3 +281,43 @@ def test_figures_redraw_from_the_csv_with_display_names(experiment, tmp_path):
         assert (tmp_path / 'again' / name).read_bytes().startswith(PNG_MAGIC)
     with pytest.raises(SystemExit):
         analyze_results.main(['--from-csv', str(tmp_path / 'first' / 'analysis.csv'), str(experiment)])
+
+
+def write_multi_target_results(run_dir, per_target):
+    """test.sh's record of a MultiTargetIoUMetric evaluation: ``per_target`` maps target -> (mIoU, class IoU)."""
+    flat = {'mIoU': float(np.mean([miou for miou, _ in per_target.values()]))}
+    for target, (miou, iou) in per_target.items():
+        flat.update({f'{target}/{key}': value for key, value in metrics(miou, iou).items()})
+    record = dict(config=str(run_dir / f'{run_dir.name}.py'), checkpoint=str(run_dir / 'iter_10.pth'), metrics=flat,
+                  classes=list(next(iter(per_target.values()))[1]),
+                  targets={t: dict(metrics=metrics(miou, iou)) for t, (miou, iou) in per_target.items()})
+    (run_dir / 'test_results.json').write_text(json.dumps(record, indent=2))
+
+
+def test_multi_target_runs_get_an_miou_per_target_and_the_class_iou_of_the_targets(tmp_path, capsys):
+    """Foggy + Rain results: a foggy/mIoU and a rain/mIoU column (mean ± std over seeds) in Markdown, CSV and the
+    CSV redraw, the per-class IoU averaged over the targets, and the same from the validation logs."""
+    foggy, rain = [40.0, 44.0], [42.0, 48.0]
+    for seed in (0, 1):
+        run = make_run(tmp_path, 'fograin', seed=seed, dir_name=f'fograin_s{seed}')
+        write_multi_target_results(run, {'foggy': (foggy[seed], {'road': 80.0, 'sky': 10.0 * seed}),
+                                         'rain': (rain[seed], {'road': 90.0, 'sky': math.nan})})
+    run = make_run(tmp_path, 'fograin', seed=2, dir_name='fograin_s2')
+    write_scalars(run, '20260101_000000', [validation_record(2000, 99.0, {})
+                                           | {'foggy/mIoU': 50.0, 'rain/mIoU': 52.0, 'foggy/IoU.road': 70.0,
+                                              'rain/IoU.road': 74.0}])
+    (summary,) = analyze_results.main([str(tmp_path)])
+    assert summary.target_miou['foggy'] == pytest.approx((np.mean([40, 44, 50]), np.std([40, 44, 50])))
+    assert summary.target_miou['rain'] == pytest.approx((np.mean([42, 48, 52]), np.std([42, 48, 52])))
+    assert summary.class_iou['road'] == pytest.approx(np.mean([85.0, 85.0, 72.0]))
+    assert summary.class_iou['sky'] == pytest.approx(np.mean([0.0, 10.0]))  # the rain NaN and the log's absence
+    header = capsys.readouterr().out.splitlines()[0]
+    assert '| foggy/mIoU | rain/mIoU |' in header
+    with open(tmp_path / 'analysis.csv', newline='') as file:
+        (row,) = list(csv.DictReader(file))
+    assert float(row['foggy/mIoU_mean']) == pytest.approx(np.mean([40, 44, 50]), abs=1e-4)
+    (redrawn,) = analyze_results.main(['--from-csv', str(tmp_path / 'analysis.csv'), '--out', str(tmp_path / 'r')])
+    for target in ('foggy', 'rain'):
+        assert redrawn.target_miou[target] == pytest.approx(summary.target_miou[target], abs=1e-4)
+    assert analyze_results.class_names({'foggy/IoU.road': 1.0, 'rain/IoU.road': 2.0, 'rain/IoU.sky': 3.0,
+                                        'foggy/mIoU': 1.5}) == ['road', 'sky']

@@ -17,8 +17,10 @@ whose configs differ form separate rows, named by what differs (``name [key=valu
 the number of runs, their seeds (``randomness.seed``), the mIoU mean ± std over the seeds (population std, ddof=0 as numpy's default, so
 0.00 for a single run), each run's mIoU and source, for SYNTHIA -> Cityscapes the 16-class mIoU mean ± std
 (computed from the per-class IoU where the results lack ``mIoU16``) and the reference's reported number
-``mIoU19x19/16`` (the 19-class mIoU times 19/16), and the per-class IoU averaged over
-the seeds that have a value (``-`` in Markdown, empty in CSV, where no seed has one).
+``mIoU19x19/16`` (the 19-class mIoU times 19/16), for a multi-target evaluation (``<target>/mIoU`` in the
+results, e.g. Foggy + Rain Cityscapes) the mIoU mean ± std of each target, and the per-class IoU averaged over
+the seeds that have a value (``-`` in Markdown, empty in CSV, where no seed has one; multi-target: the mean over
+the targets of each seed's ``<target>/IoU.<class>``).
 
 The Markdown table is printed; ``analysis.md``, ``analysis.csv`` and with ``--plot`` ``analysis.png`` (mIoU
 mean ± std per configuration) and ``analysis_per_class.png`` (a configuration x class heatmap of the IoU) are
@@ -59,7 +61,9 @@ PER_RUN_KEYS = ('name', 'work_dir', 'git_rev', 'resume', 'load_from', 'launcher'
 LOG_SCALARS = '*/vis_data/scalars.json'  # <timestamp>/vis_data/scalars.json of mmengine
 RUN_NAME = re.compile(r'\d{6}_\d{4}_(?P<base>.+)_[0-9a-f]{5}')  # <yymmdd>_<HHMM>_<base name>_<uuid5>
 SEED_SUFFIX = re.compile(r'_s\d+$')
-METRIC_KEY = re.compile(r'aAcc|mIoU|mAcc|mIoU16|mIoU19x19/16|(IoU|Acc)\..+')
+METRIC_KEY = re.compile(r'([^/]+/)?(aAcc|mIoU|mAcc|mIoU16|mIoU19x19/16|(IoU|Acc)\..+)')  # '<target>/': multi-target
+TARGET_MIOU = re.compile(r'(?P<target>[^/]+)/mIoU')
+CLASS_IOU = re.compile(r'([^/]+/)?IoU\.(?P<cls>.+)')
 DEFAULT_OUT = REPO_ROOT / 'work_dirs' / 'analysis'
 PathLike = Union[str, Path]
 
@@ -93,6 +97,17 @@ class RunResult:
         """The reference's SYNTHIA number ``mIoU19x19/16``: the 19-class mIoU times 19/16."""
         return self.metrics.get(MIOU19_SCALED, self.metrics['mIoU'] * 19 / 16)
 
+    @property
+    def targets(self) -> List[str]:
+        """The targets of a multi-target evaluation (``<target>/mIoU`` keys), in order; empty otherwise."""
+        return [m.group('target') for m in map(TARGET_MIOU.fullmatch, self.metrics) if m]
+
+    def class_iou(self, name: str) -> float:
+        """``IoU.<name>``; for a multi-target evaluation the mean of ``<target>/IoU.<name>`` over the targets."""
+        if f'IoU.{name}' in self.metrics or not self.targets:
+            return self.metrics.get(f'IoU.{name}', math.nan)
+        return nanmean([self.metrics.get(f'{t}/IoU.{name}', math.nan) for t in self.targets])
+
 
 @dataclass
 class ConfigSummary:
@@ -106,6 +121,7 @@ class ConfigSummary:
     miou19_scaled_mean: Optional[float]  # SYNTHIA -> Cityscapes only: the reference's mIoU19 x 19/16
     miou19_scaled_std: Optional[float]
     class_iou: Dict[str, float]  # nanmean over the seeds; NaN where every seed has NaN
+    target_miou: Dict[str, Tuple[float, float]] = field(default_factory=dict)  # multi-target: mean, std per target
 
     @property
     def seeds(self) -> List[Optional[int]]:
@@ -141,8 +157,8 @@ def config_key(name: str) -> str:
 
 
 def class_names(metrics: Dict[str, float]) -> List[str]:
-    """The classes of the ``IoU.<class>`` keys, in order."""
-    return [key[len('IoU.'):] for key in metrics if key.startswith('IoU.')]
+    """The classes of the ``IoU.<class>`` (multi-target: ``<target>/IoU.<class>``) keys, in order."""
+    return list(dict.fromkeys(m.group('cls') for m in map(CLASS_IOU.fullmatch, metrics) if m))
 
 
 def read_test_results(path: Path) -> Tuple[Dict[str, float], List[str]]:
@@ -286,10 +302,14 @@ def summarize(key: str, runs: Sequence[RunResult]) -> ConfigSummary:
         scaled = [r.miou19_scaled() for r in runs]
         miou19_scaled_mean, miou19_scaled_std = float(np.mean(scaled)), float(np.std(scaled))
     classes = dict.fromkeys(c for r in runs for c in r.classes)
-    class_iou = {c: nanmean([r.metrics.get(f'IoU.{c}', math.nan) for r in runs]) for c in classes}
+    class_iou = {c: nanmean([r.class_iou(c) for r in runs]) for c in classes}
+    target_miou = {}
+    for target in dict.fromkeys(t for r in runs for t in r.targets):
+        values = [r.metrics.get(f'{target}/mIoU', math.nan) for r in runs]
+        target_miou[target] = (float(np.mean(values)), float(np.std(values)))
     return ConfigSummary(key=key, runs=runs, miou_mean=float(np.mean(mious)), miou_std=float(np.std(mious)),
                          miou16_mean=miou16_mean, miou16_std=miou16_std, miou19_scaled_mean=miou19_scaled_mean,
-                         miou19_scaled_std=miou19_scaled_std, class_iou=class_iou)
+                         miou19_scaled_std=miou19_scaled_std, class_iou=class_iou, target_miou=target_miou)
 
 
 def config_groups(runs: Sequence[RunResult]) -> List[List[RunResult]]:
@@ -339,6 +359,16 @@ def table_classes(summaries: Sequence[ConfigSummary]) -> List[str]:
     return list(dict.fromkeys(c for s in summaries for c in s.class_iou))
 
 
+def table_targets(summaries: Sequence[ConfigSummary]) -> List[str]:
+    """The targets of the multi-target configurations, in first-seen order (one mIoU column each)."""
+    return list(dict.fromkeys(t for s in summaries for t in s.target_miou))
+
+
+def mean_std_text(value: Optional[Tuple[float, float]]) -> str:
+    """``mean ± std`` with 2 decimals; '-' where missing or NaN."""
+    return '-' if value is None or math.isnan(value[0]) else f'{value[0]:.2f} ± {value[1]:.2f}'
+
+
 def with_miou16(summaries: Sequence[ConfigSummary]) -> bool:
     """Whether the table has the mIoU16 column (some configuration is SYNTHIA -> Cityscapes)."""
     return any(s.miou16_mean is not None for s in summaries)
@@ -355,17 +385,18 @@ def markdown_number(value: Optional[float], digits: int) -> str:
 
 
 def markdown_table(summaries: Sequence[ConfigSummary], labels: Optional[Sequence[str]] = None) -> str:
-    """[variant |] config | n | seeds | mIoU mean ± std | per seed | source | [mIoU16, mIoU19x19/16 mean ± std] |
-    per-class IoU; the variant column holds ``labels`` when given."""
-    classes, miou16 = table_classes(summaries), with_miou16(summaries)
-    header = (['config', 'n', 'seeds', 'mIoU', 'mIoU per seed', 'source'] + (['mIoU16', MIOU19_SCALED] if miou16 else [])
-              + classes)
+    """[variant |] config | n | seeds | mIoU mean ± std | per seed | source | [<target>/mIoU mean ± std ...] |
+    [mIoU16, mIoU19x19/16 mean ± std] | per-class IoU; the variant column holds ``labels`` when given."""
+    classes, targets, miou16 = table_classes(summaries), table_targets(summaries), with_miou16(summaries)
+    header = (['config', 'n', 'seeds', 'mIoU', 'mIoU per seed', 'source'] + [f'{t}/mIoU' for t in targets]
+              + (['mIoU16', MIOU19_SCALED] if miou16 else []) + classes)
     header = (['variant'] if labels else []) + header
     lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
     for index, s in enumerate(summaries):
         cells = ([labels[index]] if labels else []) + [
             s.key, str(len(s.runs)), ', '.join(map(seed_text, s.seeds)), f'{s.miou_mean:.2f} ± {s.miou_std:.2f}',
             ', '.join(f'{v:.2f}' for v in s.mious), ', '.join(r.source for r in s.runs)]
+        cells += [mean_std_text(s.target_miou.get(t)) for t in targets]
         if miou16:
             cells.append('-' if s.miou16_mean is None else f'{s.miou16_mean:.2f} ± {s.miou16_std:.2f}')
             cells.append('-' if s.miou19_scaled_mean is None else
@@ -382,14 +413,16 @@ def csv_number(value: Optional[float]) -> Union[float, str]:
 
 def csv_rows(summaries: Sequence[ConfigSummary]) -> List[list]:
     """Header and one row per configuration; list cells are joined with ';', a missing value is empty."""
-    classes, miou16 = table_classes(summaries), with_miou16(summaries)
+    classes, targets, miou16 = table_classes(summaries), table_targets(summaries), with_miou16(summaries)
     header = (['config', 'n', 'seeds', 'mIoU_mean', 'mIoU_std', 'mIoU_per_seed', 'source']
+              + [f'{t}/mIoU_{stat}' for t in targets for stat in ('mean', 'std')]
               + (['mIoU16_mean', 'mIoU16_std', f'{MIOU19_SCALED}_mean', f'{MIOU19_SCALED}_std'] if miou16 else [])
               + [f'IoU.{c}' for c in classes])
     rows = [header]
     for s in summaries:
         row = [s.key, len(s.runs), ';'.join(map(seed_text, s.seeds)), csv_number(s.miou_mean), csv_number(s.miou_std),
                ';'.join(str(csv_number(v)) for v in s.mious), ';'.join(r.source for r in s.runs)]
+        row += [csv_number(s.target_miou[t][i]) if t in s.target_miou else '' for t in targets for i in (0, 1)]
         if miou16:
             row += [csv_number(s.miou16_mean), csv_number(s.miou16_std), csv_number(s.miou19_scaled_mean),
                     csv_number(s.miou19_scaled_std)]
@@ -490,7 +523,9 @@ def summaries_from_csv(path: Path) -> List[ConfigSummary]:
             miou16_std=number(row['mIoU16_std']) if row.get('mIoU16_std') else None,
             miou19_scaled_mean=number(row[f'{MIOU19_SCALED}_mean']) if row.get(f'{MIOU19_SCALED}_mean') else None,
             miou19_scaled_std=number(row[f'{MIOU19_SCALED}_std']) if row.get(f'{MIOU19_SCALED}_std') else None,
-            class_iou={c: number(row[f'IoU.{c}']) for c in classes}))
+            class_iou={c: number(row[f'IoU.{c}']) for c in classes},
+            target_miou={key[:-len('/mIoU_mean')]: (number(row[key]), number(row[key[:-len('mean')] + 'std']))
+                         for key in row if key.endswith('/mIoU_mean') and row[key] not in ('', None)}))
     return summaries
 
 
