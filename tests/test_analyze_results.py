@@ -251,6 +251,20 @@ def test_runs_of_one_name_with_different_configs_are_separate_rows_named_by_the_
     assert 'runs with different configs are not seeds of one configuration' in capsys.readouterr().err
 
 
+def test_the_stages_of_ddb_pipelines_of_different_seeds_are_seeds_of_one_row(tmp_path):
+    # Each seed's pipeline hands its own checkpoints and prototypes to its CKD stage (tools/ddb_pipeline.py).
+    for seed in range(3):
+        pipeline = tmp_path / f'synth_gta2cs_ddb_s{seed}'
+        run = make_run(pipeline, 'r1_ckd', seed)
+        with open(run / 'r1_ckd.py', 'a') as config:
+            handover = {f'{path}_{kind}': str(pipeline / f'{path}_{kind}.pth')
+                        for path in ('cu', 'ca') for kind in ('model_load_from', 'proto_path')}
+            config.write(f"uda = dict(temp=1.0, {', '.join(f'{k}={v!r}' for k, v in handover.items())})\n")
+        write_test_results(run, 46.0 + seed, {'road': 90.0})
+    summaries = analyze_results.main([str(tmp_path), '--out', str(tmp_path / 'out')])
+    assert [(s.key, s.seeds) for s in summaries] == [('r1_ckd', [0, 1, 2])]
+
+
 def test_test_results_older_than_the_newest_checkpoint_are_ignored_with_a_warning(tmp_path, capsys):
     run = make_run(tmp_path, '261121_1310_gta2cs_dacs_s0_0a1b0', 0)
     write_test_results(run, 61.0, {'road': 90.0})

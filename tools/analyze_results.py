@@ -12,7 +12,8 @@ is ignored with a warning), else the last validation record of the newest log fo
 
 Runs are seeds of one configuration (one row) when their config ``name`` is the same once the date prefix,
 the uuid suffix and a trailing ``_s<seed>`` are removed **and** their resolved configs are equal apart from
-the seed and the per-run entries (name, work_dir, git_rev, resume, load_from, launcher). Runs of one name
+the seed and the per-run entries (name, work_dir, git_rev, resume, load_from, launcher, and the checkpoints and
+prototypes a DDB pipeline hands from stage to stage). Runs of one name
 whose configs differ form separate rows, named by what differs (``name [key=value, ...]``). Per configuration:
 the number of runs, their seeds (``randomness.seed``), the mIoU mean ± std over the seeds (population std, ddof=0 as numpy's default, so
 0.00 for a single run), each run's mIoU and source, for SYNTHIA -> Cityscapes the 16-class mIoU mean ± std
@@ -58,6 +59,10 @@ TEST_RESULTS = 'test_results.json'
 CHECKPOINTS = ('*.pth', )  # iter_<n>.pth, latest.pth
 # config entries that differ between the runs of one configuration by construction
 PER_RUN_KEYS = ('name', 'work_dir', 'git_rev', 'resume', 'load_from', 'launcher', 'seed', 'randomness.seed')
+# entries per run below other keys: the run folder, and the files a DDB pipeline hands from stage to stage
+# (tools/ddb_pipeline.py: the ST checkpoints and prototypes of CKD, the distilled student of Round 2)
+PER_RUN_LEAVES = ('work_dir', 'git_rev', 'cu_model_load_from', 'ca_model_load_from', 'cu_proto_path', 'ca_proto_path',
+                  'distilled_model_path')
 LOG_SCALARS = '*/vis_data/scalars.json'  # <timestamp>/vis_data/scalars.json of mmengine
 RUN_NAME = re.compile(r'\d{6}_\d{4}_(?P<base>.+)_[0-9a-f]{5}')  # <yymmdd>_<HHMM>_<base name>_<uuid5>
 SEED_SUFFIX = re.compile(r'_s\d+$')
@@ -192,7 +197,7 @@ def last_validation_record(run_dir: Path) -> Optional[dict]:
 
 def flat_config(node, prefix: str = '') -> Dict[str, object]:
     """A resolved config as ``{'dotted.key': value}`` (lists by index), without :data:`PER_RUN_KEYS` (also
-    below other keys, e.g. the UDA wrapper's ``model.work_dir``)."""
+    below other keys, e.g. the UDA wrapper's ``model.work_dir``) and the :data:`PER_RUN_LEAVES`."""
     if hasattr(node, 'to_dict'):
         node = node.to_dict()
     if isinstance(node, dict):
@@ -204,7 +209,7 @@ def flat_config(node, prefix: str = '') -> Dict[str, object]:
     flat: Dict[str, object] = {}
     for key, value in items:
         dotted = f'{prefix}.{key}' if prefix else str(key)
-        if dotted in PER_RUN_KEYS or str(key) in ('work_dir', 'git_rev'):
+        if dotted in PER_RUN_KEYS or str(key) in PER_RUN_LEAVES:
             continue
         flat.update(flat_config(value, dotted))
     return flat
