@@ -200,6 +200,18 @@ def test_sort_by_miou_puts_the_best_configuration_first(experiment, tmp_path):
     assert [s.key for s in by_miou] == ['gta2cs_dacs_mitb5', 'gta2cs_source_only_mitb5', 'gta2cs_adv']
 
 
+def test_sort_by_names_follows_the_names_file_and_puts_the_others_after(experiment, tmp_path, capsys):
+    write_test_results(make_run(experiment, '261121_1500_gta2cs_adv_s0_55555', 0), 10.0, {'road': 20.0})
+    names = tmp_path / 'names.json'
+    names.write_text(json.dumps({'gta2cs_source_only_mitb5': 'source-only', 'adv': 'AdvSeg'}))  # key, short label
+    out = str(tmp_path / 'out')
+    rows = analyze_results.main([str(experiment), '--sort', 'names', '--names', str(names), '--out', out])
+    assert [s.key for s in rows] == ['gta2cs_source_only_mitb5', 'gta2cs_adv', 'gta2cs_dacs_mitb5']
+    with pytest.raises(SystemExit):
+        analyze_results.main([str(experiment), '--sort', 'names', '--out', out])
+    assert '--sort names needs --names JSON' in capsys.readouterr().err
+
+
 def test_runs_with_the_same_seed_are_kept_with_a_warning(tmp_path, capsys):
     for uuid in ('aaaaa', 'bbbbb'):
         write_test_results(make_run(tmp_path, f'261121_1200_gta2cs_dacs_s0_{uuid}', 0), 50.0, {'road': 90.0})

@@ -1,6 +1,7 @@
 """Collect the evaluation results of runs, group the seeds of each configuration and tabulate them.
 
-    python tools/analyze_results.py RUN_DIR_OR_FOLDER... [--out DIR] [--plot] [--sort {name,miou}] [--names JSON]
+    python tools/analyze_results.py RUN_DIR_OR_FOLDER... [--out DIR] [--plot] [--sort {name,miou,names}]
+        [--names JSON]
     python tools/analyze_results.py --from-csv analysis.csv [--plot] [--names JSON] [--out DIR]   # re-draw
 
 Each argument is a run directory or a folder searched recursively for run directories (a directory with
@@ -27,7 +28,8 @@ The Markdown table is printed; ``analysis.md``, ``analysis.csv`` and with ``--pl
 mean ± std per configuration) and ``analysis_per_class.png`` (a configuration x class heatmap of the IoU) are
 written to ``--out`` (default: the folder when a single folder is given, else work_dirs/analysis).
 ``--names JSON`` maps configuration names (or the parts that tell them apart in the figures) to display
-names for the figures and the table. ``--from-csv`` redraws the table and figures from a written
+names for the figures and the table; ``--sort names`` orders the rows as its entries (e.g. the stages of a
+pipeline in their order). ``--from-csv`` redraws the table and figures from a written
 ``analysis.csv`` (e.g. the committed ``docs/exp200/analysis.csv``) without the run directories.
 """
 import argparse
@@ -544,6 +546,14 @@ def read_names(path: Optional[Path]) -> Dict[str, str]:
     return names
 
 
+def order_by_names(summaries: Sequence[ConfigSummary], names: Dict[str, str]) -> List[ConfigSummary]:
+    """The configurations in the order of their entries (key or short label) in ``names``, the others after."""
+    order = {name: index for index, name in enumerate(names)}
+    shorts = short_labels([s.key for s in summaries])
+    rank = [order.get(s.key, order.get(short, len(order))) for s, short in zip(summaries, shorts)]
+    return [s for _, _, s in sorted(zip(rank, range(len(summaries)), summaries), key=lambda item: item[:2])]
+
+
 def main(argv: Optional[List[str]] = None) -> List[ConfigSummary]:
     """Command line entry (see the module docstring); returns the table's rows."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -551,7 +561,8 @@ def main(argv: Optional[List[str]] = None) -> List[ConfigSummary]:
     parser.add_argument('--from-csv', type=Path, help='redraw from this analysis.csv instead of run directories')
     parser.add_argument('--out', type=Path, help='output folder (default: see above)')
     parser.add_argument('--plot', action='store_true', help='also write analysis.png and analysis_per_class.png')
-    parser.add_argument('--sort', choices=('name', 'miou'), default='name', help='row order (miou: best first)')
+    parser.add_argument('--sort', choices=('name', 'miou', 'names'), default='name',
+                        help='row order (miou: best first; names: the order of --names, the others after)')
     parser.add_argument('--names', type=Path, help='JSON: configuration name (or short label) -> display name')
     args = parser.parse_args(argv)
     if bool(args.paths) == bool(args.from_csv):
@@ -560,6 +571,10 @@ def main(argv: Optional[List[str]] = None) -> List[ConfigSummary]:
     summaries = summaries_from_csv(args.from_csv) if args.from_csv else group_runs(collect_runs(args.paths))
     if args.sort == 'miou':
         summaries.sort(key=lambda s: -s.miou_mean)
+    elif args.sort == 'names':
+        if not names:
+            parser.error('--sort names needs --names JSON')
+        summaries = order_by_names(summaries, names)
     out = args.out or (args.from_csv.parent if args.from_csv else default_out_dir(args.paths))
     out.mkdir(parents=True, exist_ok=True)
     labels = display_labels(summaries, names)
