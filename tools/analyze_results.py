@@ -550,8 +550,8 @@ def order_by_names(summaries: Sequence[ConfigSummary], names: Dict[str, str]) ->
     """The configurations in the order of their entries (key or short label) in ``names``, the others after."""
     order = {name: index for index, name in enumerate(names)}
     shorts = short_labels([s.key for s in summaries])
-    rank = [order.get(s.key, order.get(short, len(order))) for s, short in zip(summaries, shorts)]
-    return [s for _, _, s in sorted(zip(rank, range(len(summaries)), summaries), key=lambda item: item[:2])]
+    ranks = [order.get(s.key, order.get(short, len(order))) for s, short in zip(summaries, shorts)]
+    return [s for _, s in sorted(zip(ranks, summaries), key=lambda item: item[0])]  # stable: ties keep their order
 
 
 def main(argv: Optional[List[str]] = None) -> List[ConfigSummary]:
